@@ -1,0 +1,5 @@
+//! The guideline document, lookup by point id, and the question search engine.
+
+pub mod doc;
+
+pub use doc::{GuidelineDoc, GuidelinePoint, Section};

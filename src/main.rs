@@ -1,0 +1,3 @@
+//! The `somebot` command line.
+
+fn main() {}
