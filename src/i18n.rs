@@ -54,11 +54,7 @@ fn parse_catalogue(src: &str, what: &str) -> Catalogue {
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
     for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {
             toml::Value::String(s) => {
                 out.insert(key, s.clone());
@@ -69,10 +65,8 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
     }
 }
 
-static NN: Lazy<Catalogue> =
-    Lazy::new(|| parse_catalogue(include_str!("../prompts/messages/nn.toml"), "nn"));
-static EN: Lazy<Catalogue> =
-    Lazy::new(|| parse_catalogue(include_str!("../prompts/messages/en.toml"), "en"));
+static NN: Lazy<Catalogue> = Lazy::new(|| parse_catalogue(include_str!("../prompts/messages/nn.toml"), "nn"));
+static EN: Lazy<Catalogue> = Lazy::new(|| parse_catalogue(include_str!("../prompts/messages/en.toml"), "en"));
 
 /// The catalogue of a locale.
 pub fn catalogue(locale: Locale) -> &'static Catalogue {
@@ -85,11 +79,7 @@ pub fn catalogue(locale: Locale) -> &'static Catalogue {
 /// The message `key` in `locale` with `{name}` placeholders filled from `args`.
 /// A missing key (which the catalogue tests rule out) falls back to Nynorsk, then to the key.
 pub fn t(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
-    let template = catalogue(locale)
-        .get(key)
-        .or_else(|| NN.get(key))
-        .map(String::as_str)
-        .unwrap_or(key);
+    let template = catalogue(locale).get(key).or_else(|| NN.get(key)).map(String::as_str).unwrap_or(key);
     fill(template, args)
 }
 
@@ -154,9 +144,7 @@ mod tests {
     #[test]
     fn every_key_exists_in_every_language_with_the_same_placeholders() {
         for (key, nn) in catalogue(Locale::Nn) {
-            let en = catalogue(Locale::En)
-                .get(key)
-                .unwrap_or_else(|| panic!("{key} is missing in en"));
+            let en = catalogue(Locale::En).get(key).unwrap_or_else(|| panic!("{key} is missing in en"));
             assert_eq!(placeholders(nn), placeholders(en), "placeholders differ for {key}");
             assert!(!nn.trim().is_empty() && !en.trim().is_empty(), "{key} is empty");
         }

@@ -1,3 +1,292 @@
-//! The `somebot` command line.
+//! The `somebot` command line: `run` (the Discord bot), `chat` (the terminal sandbox), `ask`,
+//! `eval`, `unanswered`, `migrate` and `check`. Configuration errors exit with code 2 and one
+//! line per problem; nothing panics on bad input.
 
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use somebot::clock::SystemClock;
+use somebot::config::{Config, Needs, Overrides};
+use somebot::guideline::{handlers, search};
+use somebot::i18n::Locale;
+use somebot::store::Store;
+use somebot::App;
+use tracing_subscriber::EnvFilter;
+
+/// The somebot Discord bot for Volda kommune's social-media guidelines.
+#[derive(Parser, Debug)]
+#[command(name = "somebot", version, about)]
+struct Cli {
+    /// Database URL (overrides DATABASE_URL): sqlite://FILE or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Directory for the default SQLite file and the report key (overrides SOMEBOT_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Connect to Discord and serve (the default when DISCORD_TOKEN is set).
+    Run {
+        /// How many times to try reaching Discord at start before giving up (exit 2).
+        #[arg(long, env = "SOMEBOT_STARTUP_ATTEMPTS", default_value_t = 6)]
+        startup_attempts: u32,
+    },
+    /// Try the bot in the terminal, without Discord (the default without DISCORD_TOKEN).
+    Chat,
+    /// Answer a question from the guideline, as /guideline ask would.
+    Ask {
+        /// The question.
+        question: String,
+        /// Print one JSON object with the ranked point ids instead of the answer.
+        #[arg(long)]
+        json: bool,
+        /// Answer in English instead of Nynorsk.
+        #[arg(long, default_value = "nn")]
+        lang: String,
+    },
+    /// Score the question search on an evaluation set (JSON lines with q and expect).
+    Eval {
+        /// The evaluation set; defaults to ../shared/eval/guideline-questions.dev.jsonl.
+        #[arg(long)]
+        set: Option<PathBuf>,
+    },
+    /// List questions that got no answer or were voted down.
+    Unanswered,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Check configuration, database and prompts; exit 0 when all is well, 2 otherwise.
+    Check,
+}
+
+fn init_tracing(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Prints an error for the operator and returns exit code 2.
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{msg}");
+    ExitCode::from(2)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone() };
+    let command = cli.command.unwrap_or_else(|| {
+        if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+            Cmd::Run { startup_attempts: 6 }
+        } else {
+            eprintln!("DISCORD_TOKEN is not set: starting the terminal sandbox (somebot chat). Set it to run the Discord bot.");
+            Cmd::Chat
+        }
+    });
+    match command {
+        Cmd::Run { startup_attempts } => {
+            init_tracing("info,serenity=warn,sqlx=warn");
+            let cfg = match Config::from_env(&overrides, Needs::Discord) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let app = match open_app(&cfg).await {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            match somebot::discord::run(cfg, app, startup_attempts).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("somebot run: {e}")),
+            }
+        }
+        Cmd::Chat => {
+            init_tracing("warn,sqlx=error");
+            let cfg = match Config::from_lookup(
+                |k| std::env::var(k).ok(),
+                &overrides,
+                Needs::DatabaseOnly,
+                "somebot-sandbox.db",
+            ) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let app = match open_app(&cfg).await {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            eprintln!("Sandbox database: {}", cfg.database_url);
+            let result = somebot::sandbox::run(app.clone()).await;
+            app.store.close().await;
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(format!("somebot chat: terminal error: {e}")),
+            }
+        }
+        Cmd::Ask { question, json, lang } => {
+            init_tracing("warn");
+            let outcome = search::search(&question);
+            if json {
+                let v = serde_json::json!({
+                    "question": question,
+                    "declined": outcome.declined,
+                    "results": outcome.results,
+                });
+                println!("{v}");
+            } else {
+                let locale = if lang.starts_with("en") { Locale::En } else { Locale::Nn };
+                let m = handlers::answer(locale, &outcome, None);
+                print!("{}", somebot::sandbox::render(&m, &mut Vec::new()));
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Eval { set } => {
+            init_tracing("warn");
+            let path = set.unwrap_or_else(|| PathBuf::from("../shared/eval/guideline-questions.dev.jsonl"));
+            match somebot::guideline::eval::evaluate(&path) {
+                Ok(report) => {
+                    println!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("somebot eval: cannot read {}: {e}", path.display())),
+            }
+        }
+        Cmd::Unanswered => {
+            init_tracing("warn,sqlx=error");
+            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let app = match open_app(&cfg).await {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            let code = match app.store.question_gaps(200).await {
+                Ok(gaps) if gaps.is_empty() => {
+                    println!("No unanswered or down-voted questions.");
+                    ExitCode::SUCCESS
+                }
+                Ok(gaps) => {
+                    for q in gaps {
+                        let why = if q.declined {
+                            "declined".to_string()
+                        } else {
+                            format!("voted down ({})", q.point_ids.join(","))
+                        };
+                        println!("{}\t{}\t{}\t{}", q.id, q.locale, why, q.question.replace(['\n', '\t'], " "));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("somebot unanswered: database error: {e}")),
+            };
+            app.store.close().await;
+            code
+        }
+        Cmd::Migrate => {
+            init_tracing("info,sqlx=warn");
+            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            match open_app(&cfg).await {
+                Ok(app) => {
+                    let n = app.store.applied_migrations().await.map(|v| v.len()).unwrap_or(0);
+                    println!("Database is up to date ({n} migrations applied): {}", redact_url(&cfg.database_url));
+                    app.store.close().await;
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
+            }
+        }
+        Cmd::Check => {
+            init_tracing("warn,sqlx=error");
+            check(&overrides).await
+        }
+    }
+}
+
+/// Opens the database (creating the data directory for the default SQLite file) and applies
+/// migrations. Failures are reported in one line with exit code 2.
+async fn open_app(cfg: &Config) -> Result<App, ExitCode> {
+    if cfg.database_url.starts_with("sqlite:") {
+        if let Err(e) = std::fs::create_dir_all(&cfg.data_dir) {
+            return Err(fail(format!(
+                "configuration error: SOMEBOT_DATA_DIR {} cannot be created ({e}); point it at a writable directory",
+                cfg.data_dir.display()
+            )));
+        }
+    }
+    match Store::open(&cfg.database_url).await {
+        Ok(store) => Ok(App::new(store, Arc::new(SystemClock))),
+        Err(e) => Err(fail(format!(
+            "database error: {} ({e:#}); check DATABASE_URL and that the database server is running",
+            redact_url(&cfg.database_url)
+        ))),
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `somebot check`: configuration, database and prompts.
+async fn check(overrides: &Overrides) -> ExitCode {
+    let mut ok = true;
+    let cfg = match Config::from_env(overrides, Needs::DatabaseOnly) {
+        Ok(c) => {
+            println!("ok   configuration");
+            if c.token.is_none() {
+                println!("note DISCORD_TOKEN is not set: `somebot run` needs it; `somebot chat` does not");
+            }
+            Some(c)
+        }
+        Err(e) => {
+            println!("FAIL {e}");
+            ok = false;
+            None
+        }
+    };
+    if let Some(cfg) = &cfg {
+        match Store::connect(&cfg.database_url).await {
+            Ok(store) => {
+                let applied = store.applied_migrations().await.map(|v| v.len()).unwrap_or(0);
+                let known = store.known_migrations();
+                if applied == known {
+                    println!("ok   database {} ({applied} migrations applied)", redact_url(&cfg.database_url));
+                } else {
+                    println!("note database {} has {applied} of {known} migrations; `somebot migrate` or `somebot run` applies them", redact_url(&cfg.database_url));
+                }
+                store.close().await;
+            }
+            Err(e) => {
+                println!("FAIL database {}: {e:#}", redact_url(&cfg.database_url));
+                ok = false;
+            }
+        }
+    }
+    match somebot::prompts_check() {
+        Ok(n) => println!("ok   prompts ({n} messages in each language, guideline in nn and en)"),
+        Err(e) => {
+            println!("FAIL prompts: {e}");
+            ok = false;
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

@@ -76,9 +76,7 @@ impl GuidelineDoc {
 
     /// The section with this id or slug.
     pub fn section(&self, id_or_slug: &str) -> Option<&Section> {
-        self.sections
-            .iter()
-            .find(|s| s.id == id_or_slug || s.slug == id_or_slug)
+        self.sections.iter().find(|s| s.id == id_or_slug || s.slug == id_or_slug)
     }
 
     /// The points of a section in document order.
@@ -94,11 +92,7 @@ impl GuidelineDoc {
 
 /// Normalises a user-typed point id: trims, lowercases, drops inner spaces and a trailing dot.
 pub fn normalize_id(id: &str) -> String {
-    let mut s: String = id
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect();
+    let mut s: String = id.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect();
     while s.ends_with('.') || s.ends_with(')') {
         s.pop();
     }

@@ -1,0 +1,300 @@
+//! Configuration, read once at start from environment variables and command-line flags into
+//! one typed [`Config`]. Every missing or malformed value is reported in one message that names
+//! the variable and the fix; the token is wrapped so it never appears in logs or `Debug`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// A secret string (the bot token). `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DISCORD_TOKEN`: the bot token (required by `run`).
+    pub token: Option<Secret>,
+    /// `DATABASE_URL`, or a SQLite file in the data directory.
+    pub database_url: String,
+    /// `SOMEBOT_DATA_DIR`, or the working directory.
+    pub data_dir: PathBuf,
+    /// `DISCORD_GUILD_ID`: register commands to this guild (instant) instead of globally.
+    pub guild_id: Option<u64>,
+    /// `DISCORD_API_URL`: a Discord-compatible REST API standing where https://discord.com is.
+    pub api_url: Option<String>,
+}
+
+/// Values given on the command line; they win over the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// One bad variable and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub var: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+/// Every problem found, printed one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "configuration error: {} {}; {}", p.var, p.problem, p.fix)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// What the command about to run needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// `run`: a Discord token is required.
+    Discord,
+    /// Everything else: the database only.
+    DatabaseOnly,
+}
+
+/// The default SQLite file name in the data directory.
+pub const DEFAULT_DB_FILE: &str = "somebot.db";
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env(overrides: &Overrides, needs: Needs) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok(), overrides, needs, DEFAULT_DB_FILE)
+    }
+
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    /// `default_db_file` is the SQLite file used when `DATABASE_URL` is not set.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+        needs: Needs,
+        default_db_file: &str,
+    ) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let var = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let token = match var("DISCORD_TOKEN") {
+            Some(t) => {
+                let t = t.strip_prefix("Bot ").unwrap_or(&t).trim().to_string();
+                if t.is_empty() || t.chars().any(char::is_whitespace) {
+                    problems.push(Problem {
+                        var: "DISCORD_TOKEN",
+                        problem: "contains spaces".into(),
+                        fix:
+                            "copy the token again from the Bot page of your application in the Discord developer portal"
+                                .into(),
+                    });
+                    None
+                } else {
+                    Some(Secret::new(t))
+                }
+            }
+            None => {
+                if needs == Needs::Discord {
+                    problems.push(Problem {
+                        var: "DISCORD_TOKEN",
+                        problem: "is not set".into(),
+                        fix: "set it to your bot's token (Discord developer portal, Bot, Reset Token), or run `somebot chat` to try the bot without Discord".into(),
+                    });
+                }
+                None
+            }
+        };
+
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| var("SOMEBOT_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."));
+
+        let database_url = match overrides.database_url.clone().or_else(|| var("DATABASE_URL")) {
+            Some(url) => {
+                if let Err(why) = check_database_url(&url) {
+                    problems.push(Problem {
+                        var: "DATABASE_URL",
+                        problem: why,
+                        fix: "use sqlite://PATH (for example sqlite://somebot.db) or postgres://USER@HOST:PORT/DATABASE, or unset it to use the default SQLite file".into(),
+                    });
+                }
+                url
+            }
+            None => {
+                let path = data_dir.join(default_db_file);
+                format!("sqlite://{}", path.display())
+            }
+        };
+
+        let guild_id = match var("DISCORD_GUILD_ID") {
+            Some(v) => match u64::from_str(&v) {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    problems.push(Problem {
+                        var: "DISCORD_GUILD_ID",
+                        problem: format!("is not a Discord server id ({v:?})"),
+                        fix: "set it to the numeric server id (Discord: Developer Mode, right-click the server, Copy Server ID), or unset it to register commands globally".into(),
+                    });
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let api_url = match var("DISCORD_API_URL") {
+            Some(v) => {
+                let v = v.trim_end_matches('/').to_string();
+                if (v.starts_with("http://") || v.starts_with("https://")) && v.len() > "https://".len() {
+                    Some(v)
+                } else {
+                    problems.push(Problem {
+                        var: "DISCORD_API_URL",
+                        problem: format!("is not an http(s) URL ({v:?})"),
+                        fix: "set it to the base URL that stands where https://discord.com would (for example http://127.0.0.1:8080), or unset it to talk to Discord".into(),
+                    });
+                    None
+                }
+            }
+            None => None,
+        };
+
+        if problems.is_empty() {
+            Ok(Config { token, database_url, data_dir, guild_id, api_url })
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+}
+
+/// Checks that a database URL names a backend we speak and parses.
+pub fn check_database_url(url: &str) -> Result<(), String> {
+    match crate::store::Backend::of_url(url) {
+        None => Err("names neither SQLite nor PostgreSQL".into()),
+        Some(crate::store::Backend::Postgres) => {
+            let rest = url.split_once("://").map(|x| x.1).unwrap_or("");
+            let host = rest.rsplit_once('@').map(|x| x.1).unwrap_or(rest);
+            let host = host.split(['/', '?']).next().unwrap_or("");
+            if host.is_empty() {
+                Err("has no host".into())
+            } else {
+                sqlx::any::install_default_drivers();
+                sqlx::any::AnyConnectOptions::from_str(url).map(|_| ()).map_err(|e| format!("cannot be parsed ({e})"))
+            }
+        }
+        Some(crate::store::Backend::Sqlite) => {
+            let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            if rest.is_empty() {
+                Err("has no file path".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)], needs: Needs) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned(), &Overrides::default(), needs, DEFAULT_DB_FILE)
+    }
+
+    #[test]
+    fn defaults_need_nothing_but_the_token_for_run() {
+        let c = load(&[], Needs::DatabaseOnly).unwrap();
+        assert_eq!(c.database_url, "sqlite://./somebot.db");
+        assert!(c.token.is_none() && c.guild_id.is_none() && c.api_url.is_none());
+        let e = load(&[], Needs::Discord).unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(e.0[0].var, "DISCORD_TOKEN");
+        assert!(e.to_string().contains("somebot chat"));
+    }
+
+    #[test]
+    fn every_bad_variable_is_named_at_once_and_no_secret_is_printed() {
+        let e = load(
+            &[
+                ("DISCORD_TOKEN", "abc def"),
+                ("DATABASE_URL", "mysql://x"),
+                ("DISCORD_GUILD_ID", "volda"),
+                ("DISCORD_API_URL", "localhost:80"),
+            ],
+            Needs::Discord,
+        )
+        .unwrap_err();
+        let vars: Vec<_> = e.0.iter().map(|p| p.var).collect();
+        assert_eq!(vars, ["DISCORD_TOKEN", "DATABASE_URL", "DISCORD_GUILD_ID", "DISCORD_API_URL"]);
+        let text = e.to_string();
+        assert_eq!(text.lines().count(), 4);
+        assert!(!text.contains("abc def"));
+    }
+
+    #[test]
+    fn good_values_are_typed() {
+        let c = load(
+            &[
+                ("DISCORD_TOKEN", "Bot MTIz.abc.def"),
+                ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"),
+                ("DISCORD_GUILD_ID", "123"),
+                ("DISCORD_API_URL", "http://127.0.0.1:9000/"),
+                ("SOMEBOT_DATA_DIR", "/var/lib/somebot"),
+            ],
+            Needs::Discord,
+        )
+        .unwrap();
+        assert_eq!(c.token.as_ref().map(Secret::expose), Some("MTIz.abc.def"));
+        assert_eq!(format!("{:?}", c.token), "Some([redacted])");
+        assert_eq!(c.guild_id, Some(123));
+        assert_eq!(c.api_url.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/somebot"));
+    }
+
+    #[test]
+    fn database_urls_are_checked() {
+        assert!(check_database_url("sqlite://somebot.db").is_ok());
+        assert!(check_database_url("sqlite::memory:").is_ok());
+        assert!(check_database_url("postgres://postgres@127.0.0.1:5432/test").is_ok());
+        assert!(check_database_url("postgres://").is_err());
+        assert!(check_database_url("sqlite://").is_err());
+        assert!(check_database_url("file.db").is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! The router: one entry point, [`App::handle`], that both adapters call with a plain
+//! [`Input`] and render the [`Outcome`] of. User errors become kind messages from the
+//! catalogue; internal errors are logged with a reference id and the user sees an apology.
+
+use std::sync::Arc;
+
+use tracing::{error, instrument};
+
+use crate::clock::Clock;
+use crate::core::errors::{reference_id, HandlerError, HandlerResult, UserError};
+use crate::core::{help, Actor, Input, Outcome};
+use crate::guideline::handlers as guideline;
+use crate::i18n::t;
+use crate::store::Store;
+
+/// Everything the core needs: storage and time.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// A core over this store and clock.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        App { store, clock }
+    }
+
+    /// Handles one input from one actor. Never fails: errors become messages.
+    #[instrument(skip_all, fields(user = actor.user_id, input = input_kind(&input)))]
+    pub async fn handle(&self, actor: &Actor, input: Input) -> Outcome {
+        match self.route(actor, input).await {
+            Ok(outcome) => {
+                debug_assert!(
+                    outcome.reply.check_limits().is_empty(),
+                    "reply breaks Discord's limits: {:?}",
+                    outcome.reply.check_limits()
+                );
+                outcome
+            }
+            Err(HandlerError::User(e)) => self.user_error(actor, &e),
+            Err(HandlerError::Internal(e)) => {
+                let reference = reference_id();
+                // The cause chain goes to the log only; the user sees the reference.
+                error!(reference = %reference, error = format!("{e:#}"), "internal error");
+                Outcome::ephemeral(t(actor.locale, "common.apology", &[("reference", &reference)]))
+            }
+        }
+    }
+
+    fn user_error(&self, actor: &Actor, e: &UserError) -> Outcome {
+        let args: Vec<(&str, &str)> = e.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Outcome::ephemeral(t(actor.locale, e.key, &args))
+    }
+
+    async fn route(&self, actor: &Actor, input: Input) -> HandlerResult<Outcome> {
+        match input {
+            Input::Command(cmd) => match cmd.name.as_str() {
+                "guideline" => guideline::command(self, actor, &cmd).await,
+                "help" => Ok(help::help(actor.locale)),
+                "new-channel" | "report-threat" => Ok(help::not_yet(actor.locale, &cmd.name)),
+                _ => Err(UserError::new("common.unknown-command").into()),
+            },
+            Input::Autocomplete { command, focused, value } => {
+                match (command.name.as_str(), command.sub(), focused.as_str()) {
+                    ("guideline", Some("ask"), "question") => Ok(guideline::autocomplete(actor.locale, &value)),
+                    _ => Ok(Outcome::reply(crate::core::Reply::Choices(Vec::new()))),
+                }
+            }
+            Input::Component { custom_id, values: _ } => {
+                let kind = custom_id.split(':').next().unwrap_or_default();
+                match kind {
+                    guideline::PREFIX => guideline::component(self, actor, &custom_id).await,
+                    "nc" => Ok(help::not_yet(actor.locale, "new-channel")),
+                    "rt" => Ok(help::not_yet(actor.locale, "report-threat")),
+                    _ => Err(UserError::new("common.expired").into()),
+                }
+            }
+            Input::ModalSubmit { .. } => Err(UserError::new("common.expired").into()),
+            Input::DirectMessage { .. } => Ok(help::dm_hint(actor.locale)),
+        }
+    }
+}
+
+fn input_kind(input: &Input) -> &'static str {
+    match input {
+        Input::Command(_) => "command",
+        Input::Autocomplete { .. } => "autocomplete",
+        Input::Component { .. } => "component",
+        Input::ModalSubmit { .. } => "modal",
+        Input::DirectMessage { .. } => "dm",
+    }
+}

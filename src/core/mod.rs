@@ -1,0 +1,144 @@
+//! The bot's core: plain inputs in, plain replies and effects out. Both adapters (Discord and
+//! the terminal sandbox) translate their events into [`Input`] and render [`Outcome`].
+
+pub mod app;
+pub mod commands;
+pub mod errors;
+pub mod help;
+pub mod reply;
+
+pub use app::App;
+pub use errors::{InternalError, UserError};
+pub use reply::{
+    ActionRow, ButtonStyle, Choice, Component, Embed, EmbedField, Message, Modal, Reply, SelectOption, TextInput, Tone,
+};
+
+use crate::i18n::Locale;
+
+/// Who is acting: the Discord user (or the sandbox persona) behind an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: u64,
+    /// The guild the input came from; `None` in a direct message.
+    pub guild_id: Option<u64>,
+    /// The channel the input came from (a guild channel or the DM channel).
+    pub channel_id: Option<u64>,
+    /// The user's language, from their Discord locale.
+    pub locale: Locale,
+    /// What the user is called, for messages to others.
+    pub display_name: String,
+    /// The user holds the Manage Server permission in this guild.
+    pub can_manage_guild: bool,
+    /// The user's role ids in this guild.
+    pub role_ids: Vec<u64>,
+}
+
+/// A value given to a slash-command option.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    String(String),
+    Integer(i64),
+    Number(f64),
+    Bool(bool),
+    User(u64),
+    Role(u64),
+    Channel(u64),
+    /// An attachment: id, file name, content type, size and the URL to fetch it from.
+    Attachment {
+        id: u64,
+        filename: String,
+        content_type: Option<String>,
+        size: u64,
+        url: String,
+    },
+}
+
+impl OptionValue {
+    /// The value as text, for string options.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            OptionValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A slash command: `/name subcommand option:value ...`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandInput {
+    pub name: String,
+    /// Subcommand (and subcommand group) path, outermost first.
+    pub subcommand: Vec<String>,
+    pub options: Vec<(String, OptionValue)>,
+}
+
+impl CommandInput {
+    /// The value of the option `name`.
+    pub fn option(&self, name: &str) -> Option<&OptionValue> {
+        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The string option `name`.
+    pub fn str_option(&self, name: &str) -> Option<&str> {
+        self.option(name).and_then(OptionValue::as_str)
+    }
+
+    /// The first subcommand, if any.
+    pub fn sub(&self) -> Option<&str> {
+        self.subcommand.first().map(String::as_str)
+    }
+}
+
+/// Everything a user can do to the bot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Command(CommandInput),
+    /// The user is typing into an option with autocomplete; `focused` is that option.
+    Autocomplete {
+        command: CommandInput,
+        focused: String,
+        value: String,
+    },
+    /// A button press or select-menu choice on a message from the bot.
+    Component {
+        custom_id: String,
+        values: Vec<String>,
+    },
+    /// A submitted modal form.
+    ModalSubmit {
+        custom_id: String,
+        fields: Vec<(String, String)>,
+    },
+    /// A direct message typed to the bot.
+    DirectMessage {
+        text: String,
+    },
+}
+
+/// Something the core wants done besides answering, performed by the adapter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send a direct message to a user.
+    DirectMessage { user_id: u64, message: Message },
+    /// Post a message in a guild channel (never for private content).
+    ChannelMessage { channel_id: u64, message: Message },
+}
+
+/// The core's answer to one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub reply: Reply,
+    pub effects: Vec<Effect>,
+}
+
+impl Outcome {
+    /// An answer with no side effects.
+    pub fn reply(reply: Reply) -> Self {
+        Outcome { reply, effects: Vec::new() }
+    }
+
+    /// A private text answer.
+    pub fn ephemeral(text: impl Into<String>) -> Self {
+        Outcome::reply(Reply::Message(Message::ephemeral_text(text)))
+    }
+}

@@ -1,0 +1,129 @@
+//! Events in: serenity's interaction and message models turned into the core's plain
+//! [`Input`] and [`Actor`]. Nothing here decides anything.
+
+use serenity::all::{
+    CommandDataOption, CommandDataOptionValue, CommandInteraction, ComponentInteraction, ComponentInteractionDataKind,
+    Member, ModalInteraction, User,
+};
+use serenity::model::application::ActionRowComponent;
+
+use crate::core::{Actor, CommandInput, Input, OptionValue};
+use crate::i18n::Locale;
+
+/// The actor behind an interaction.
+pub fn actor(
+    user: &User,
+    member: Option<&Member>,
+    guild_id: Option<u64>,
+    channel_id: Option<u64>,
+    locale: &str,
+) -> Actor {
+    let display_name =
+        member.and_then(|m| m.nick.clone()).or_else(|| user.global_name.clone()).unwrap_or_else(|| user.name.clone());
+    Actor {
+        user_id: user.id.get(),
+        guild_id,
+        channel_id,
+        locale: Locale::from_discord(locale),
+        display_name,
+        can_manage_guild: member.and_then(|m| m.permissions).is_some_and(|p| p.manage_guild() || p.administrator()),
+        role_ids: member.map(|m| m.roles.iter().map(|r| r.get()).collect()).unwrap_or_default(),
+    }
+}
+
+/// The actor of a slash command or autocomplete.
+pub fn command_actor(i: &CommandInteraction) -> Actor {
+    actor(&i.user, i.member.as_deref(), i.guild_id.map(|g| g.get()), Some(i.channel_id.get()), &i.locale)
+}
+
+/// The actor of a component interaction.
+pub fn component_actor(i: &ComponentInteraction) -> Actor {
+    actor(&i.user, i.member.as_ref(), i.guild_id.map(|g| g.get()), Some(i.channel_id.get()), &i.locale)
+}
+
+/// The actor of a modal submit.
+pub fn modal_actor(i: &ModalInteraction) -> Actor {
+    actor(&i.user, i.member.as_ref(), i.guild_id.map(|g| g.get()), Some(i.channel_id.get()), &i.locale)
+}
+
+/// A slash command as the core's [`CommandInput`], subcommands flattened into a path.
+pub fn command(i: &CommandInteraction) -> CommandInput {
+    let mut subcommand = Vec::new();
+    let mut options = Vec::new();
+    flatten(i, &i.data.options, &mut subcommand, &mut options);
+    CommandInput { name: i.data.name.clone(), subcommand, options }
+}
+
+fn flatten(
+    i: &CommandInteraction,
+    opts: &[CommandDataOption],
+    path: &mut Vec<String>,
+    out: &mut Vec<(String, OptionValue)>,
+) {
+    for o in opts {
+        let value = match &o.value {
+            CommandDataOptionValue::SubCommand(inner) | CommandDataOptionValue::SubCommandGroup(inner) => {
+                path.push(o.name.clone());
+                flatten(i, inner, path, out);
+                continue;
+            }
+            CommandDataOptionValue::String(s) => OptionValue::String(s.clone()),
+            CommandDataOptionValue::Autocomplete { value, .. } => OptionValue::String(value.clone()),
+            CommandDataOptionValue::Integer(n) => OptionValue::Integer(*n),
+            CommandDataOptionValue::Number(n) => OptionValue::Number(*n),
+            CommandDataOptionValue::Boolean(b) => OptionValue::Bool(*b),
+            CommandDataOptionValue::User(u) => OptionValue::User(u.get()),
+            CommandDataOptionValue::Role(r) => OptionValue::Role(r.get()),
+            CommandDataOptionValue::Channel(c) => OptionValue::Channel(c.get()),
+            CommandDataOptionValue::Attachment(a) => match i.data.resolved.attachments.get(a) {
+                Some(att) => OptionValue::Attachment {
+                    id: att.id.get(),
+                    filename: att.filename.clone(),
+                    content_type: att.content_type.clone(),
+                    size: u64::from(att.size),
+                    url: att.url.clone(),
+                },
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push((o.name.clone(), value));
+    }
+}
+
+/// An autocomplete interaction as the core's input.
+pub fn autocomplete(i: &CommandInteraction) -> Input {
+    let command = command(i);
+    let (focused, value) = match i.data.autocomplete() {
+        Some(a) => (a.name.to_string(), a.value.to_string()),
+        None => (String::new(), String::new()),
+    };
+    Input::Autocomplete { command, focused, value }
+}
+
+/// A button press or select choice.
+pub fn component(i: &ComponentInteraction) -> Input {
+    let values = match &i.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.clone(),
+        ComponentInteractionDataKind::UserSelect { values } => values.iter().map(|u| u.get().to_string()).collect(),
+        ComponentInteractionDataKind::RoleSelect { values } => values.iter().map(|u| u.get().to_string()).collect(),
+        ComponentInteractionDataKind::ChannelSelect { values } => values.iter().map(|u| u.get().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    Input::Component { custom_id: i.data.custom_id.clone(), values }
+}
+
+/// A submitted modal.
+pub fn modal(i: &ModalInteraction) -> Input {
+    let fields = i
+        .data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .filter_map(|c| match c {
+            ActionRowComponent::InputText(t) => Some((t.custom_id.clone(), t.value.clone().unwrap_or_default())),
+            _ => None,
+        })
+        .collect();
+    Input::ModalSubmit { custom_id: i.data.custom_id.clone(), fields }
+}

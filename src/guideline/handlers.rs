@@ -1,0 +1,386 @@
+//! `/guideline`: section quotes, single points, free-text questions, autocomplete, sharing,
+//! feedback and the list of gaps for the document's owner.
+//!
+//! Custom ids (`gl:` prefix): `gl:page:<section>:<lang>:<n>`, `gl:share:<lang>:<ids>`,
+//! `gl:official:<ids>`, `gl:vote:<question id>:<up|down>`.
+
+use crate::core::commands::MAX_QUESTION;
+use crate::core::errors::{HandlerResult, UserError};
+use crate::core::reply::clip;
+use crate::core::{
+    ActionRow, Actor, ButtonStyle, Choice, CommandInput, Component, Embed, Message, Outcome, Reply, Tone,
+};
+use crate::guideline::{render, search, GuidelineDoc};
+use crate::i18n::{t, Locale};
+use crate::App;
+
+/// Custom-id prefix of this feature.
+pub const PREFIX: &str = "gl";
+/// Custom id of the button that starts `/report-threat`.
+pub const START_REPORT: &str = "rt:start";
+/// Custom id of the button that starts `/new-channel`.
+pub const START_CHANNEL: &str = "nc:start";
+
+/// `/guideline <subcommand>`.
+pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+    let locale = actor.locale;
+    match cmd.sub() {
+        Some("ask") => {
+            let question = cmd.str_option("question").unwrap_or_default();
+            ask(app, actor, question).await
+        }
+        Some("unanswered") => unanswered(app, actor).await,
+        Some(slug) => {
+            let doc = GuidelineDoc::official();
+            let section = doc.section(slug).ok_or_else(|| UserError::new("guideline.unknown-section"))?;
+            match cmd.str_option("point") {
+                Some(id) => point(locale, &section.id, id),
+                None => Ok(Outcome::reply(Reply::Message(section_page(locale, &section.id, 0)))),
+            }
+        }
+        None => Err(UserError::new("guideline.unknown-section").into()),
+    }
+}
+
+/// One page of a section, with page buttons when there is more than one.
+fn section_page(locale: Locale, section_id: &str, page: usize) -> Message {
+    let pages = render::section_pages(locale, section_id);
+    let n = pages.len();
+    let page = page.min(n.saturating_sub(1));
+    let ids: Vec<String> = GuidelineDoc::official().points_of(section_id).map(|p| p.id.clone()).collect();
+    let mut rows: Vec<ActionRow> = Vec::new();
+    if n > 1 {
+        let mut nav = Vec::new();
+        if page > 0 {
+            nav.push(Component::button(
+                format!("gl:page:{section_id}:{}:{}", locale.code(), page - 1),
+                t(locale, "guideline.previous", &[]),
+                ButtonStyle::Secondary,
+            ));
+        }
+        if page + 1 < n {
+            nav.push(Component::button(
+                format!("gl:page:{section_id}:{}:{}", locale.code(), page + 1),
+                t(locale, "guideline.next", &[]),
+                ButtonStyle::Secondary,
+            ));
+        }
+        rows.push(nav);
+    }
+    rows.push(share_row(locale, &ids));
+    if let Some(row) = cross_links(locale, &ids) {
+        rows.push(row);
+    }
+    Message {
+        content: None,
+        embeds: pages.into_iter().nth(page).into_iter().collect(),
+        components: rows,
+        ephemeral: true,
+    }
+}
+
+/// The id list as it goes into a custom id. Whole sections are named by section (`s1`) so the
+/// id stays short.
+fn ids_token(ids: &[String]) -> String {
+    let doc = GuidelineDoc::official();
+    for s in &doc.sections {
+        let all: Vec<String> = doc.points_of(&s.id).map(|p| p.id.clone()).collect();
+        if all == ids {
+            return format!("s{}", s.id);
+        }
+    }
+    ids.join(",")
+}
+
+/// Reverses [`ids_token`]; unknown ids are dropped.
+fn parse_ids(token: &str) -> Vec<String> {
+    let doc = GuidelineDoc::official();
+    if let Some(section) = token.strip_prefix('s') {
+        if doc.section(section).is_some() {
+            return doc.points_of(section).map(|p| p.id.clone()).collect();
+        }
+    }
+    token.split(',').filter_map(|id| doc.point(id).map(|p| p.id.clone())).take(12).collect()
+}
+
+/// Share (and, for translations, "official text") buttons.
+fn share_row(locale: Locale, ids: &[String]) -> ActionRow {
+    let token = ids_token(ids);
+    let mut row = vec![Component::button(
+        format!("gl:share:{}:{token}", locale.code()),
+        t(locale, "guideline.share", &[]),
+        ButtonStyle::Secondary,
+    )];
+    if !GuidelineDoc::for_locale(locale).official {
+        row.push(Component::button(
+            format!("gl:official:{token}"),
+            t(locale, "guideline.show-official", &[]),
+            ButtonStyle::Secondary,
+        ));
+    }
+    row
+}
+
+/// Buttons that lead from a quote to the workflow it describes: 3h to `/report-threat`,
+/// section 1 to `/new-channel`.
+fn cross_links(locale: Locale, ids: &[String]) -> Option<ActionRow> {
+    let mut row = Vec::new();
+    if ids.iter().any(|id| id == "3h") {
+        row.push(Component::button(START_REPORT, t(locale, "guideline.start-report", &[]), ButtonStyle::Primary));
+    }
+    if ids.iter().any(|id| id == "1" || id.starts_with("1.")) {
+        row.push(Component::button(START_CHANNEL, t(locale, "guideline.start-channel", &[]), ButtonStyle::Primary));
+    }
+    (!row.is_empty()).then_some(row)
+}
+
+/// `/guideline <section> point:<id>`.
+fn point(locale: Locale, section_id: &str, id: &str) -> HandlerResult<Outcome> {
+    let doc = GuidelineDoc::official();
+    let p = doc.point(id).ok_or_else(|| UserError::new("guideline.unknown-point").arg("point", clip(id, 20)))?;
+    if p.section != section_id {
+        // The choices keep this from happening in Discord; a typed id in the sandbox can.
+        return Err(UserError::new("guideline.point-in-other-section")
+            .arg("point", p.id.clone())
+            .arg("section", render::section_title(locale, &p.section))
+            .into());
+    }
+    let ids = vec![p.id.clone()];
+    let title = render::section_title(locale, section_id);
+    let mut components = vec![share_row(locale, &ids)];
+    components.extend(cross_links(locale, &ids));
+    Ok(Outcome::reply(Reply::Message(Message {
+        content: None,
+        embeds: render::points_pages(locale, title, &[p.id.as_str()]),
+        components,
+        ephemeral: true,
+    })))
+}
+
+/// `/guideline ask question:<text>`.
+pub async fn ask(app: &App, actor: &Actor, question: &str) -> HandlerResult<Outcome> {
+    let locale = actor.locale;
+    let question = question.trim();
+    if question.chars().count() < 3 {
+        return Err(UserError::new("guideline.question-too-short").into());
+    }
+    if question.chars().count() > usize::from(MAX_QUESTION) {
+        return Err(UserError::new("guideline.question-too-long").arg("max", MAX_QUESTION.to_string()).into());
+    }
+    let outcome = search::search(question);
+    let ids: Vec<String> = outcome.results.iter().map(|h| h.id.clone()).collect();
+    let qid = app.store.record_question(app.clock.now_ms(), locale.code(), question, &ids, outcome.declined).await?;
+    tracing::info!(question_id = qid, declined = outcome.declined, points = %ids.join(","), "guideline question answered");
+    Ok(Outcome::reply(Reply::Message(answer(locale, &outcome, Some(qid)))))
+}
+
+/// The answer to a question, as the bot shows it. `question_id` adds the feedback buttons.
+pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Option<i64>) -> Message {
+    if outcome.declined || outcome.results.is_empty() {
+        return declined(locale);
+    }
+    let ids: Vec<String> = outcome.results.iter().map(|h| h.id.clone()).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let title = t(locale, "guideline.answer-title", &[]);
+    let mut components = vec![share_row(locale, &ids)];
+    if let Some(qid) = question_id {
+        components.push(vec![
+            Component::Button {
+                custom_id: format!("gl:vote:{qid}:up"),
+                label: t(locale, "guideline.helpful", &[]),
+                style: ButtonStyle::Secondary,
+                emoji: Some("👍".into()),
+                disabled: false,
+            },
+            Component::Button {
+                custom_id: format!("gl:vote:{qid}:down"),
+                label: t(locale, "guideline.not-helpful", &[]),
+                style: ButtonStyle::Secondary,
+                emoji: Some("👎".into()),
+                disabled: false,
+            },
+        ]);
+    }
+    components.extend(cross_links(locale, &ids));
+    Message {
+        content: Some(t(locale, "guideline.answer-intro", &[])),
+        embeds: render::points_pages(locale, title, &refs),
+        components,
+        ephemeral: true,
+    }
+}
+
+/// The plain "nothing fits" answer: the sections and who to ask. Never a made-up answer.
+fn declined(locale: Locale) -> Message {
+    let doc = GuidelineDoc::for_locale(locale);
+    let sections: Vec<String> =
+        doc.sections.iter().map(|s| format!("• `/guideline {}`: {}. {}", s.slug, s.id, s.title)).collect();
+    Message {
+        content: None,
+        embeds: vec![Embed {
+            title: Some(t(locale, "guideline.declined-title", &[])),
+            description: Some(t(locale, "guideline.declined-body", &[("sections", &sections.join("\n"))])),
+            tone: Some(Tone::Info),
+            ..Embed::default()
+        }],
+        components: Vec::new(),
+        ephemeral: true,
+    }
+}
+
+/// Autocomplete for `question`: the points that match what has been typed so far.
+pub fn autocomplete(locale: Locale, typed: &str) -> Outcome {
+    let doc = GuidelineDoc::for_locale(locale);
+    let typed = typed.trim();
+    if typed.chars().count() < 3 {
+        return Outcome::reply(Reply::Choices(Vec::new()));
+    }
+    let mut choices: Vec<Choice> = search::suggest(typed, 5)
+        .into_iter()
+        .filter_map(|h| doc.point(&h.id))
+        .map(|p| Choice {
+            name: clip(&format!("{} – {}", p.id, p.text.replace('\n', " ")), 100),
+            // Choosing a suggestion asks about that point: the value is the question text, so
+            // the asker's own words stay what they typed when they do not pick one.
+            value: clip(&format!("{} {}", p.id, p.text.replace('\n', " ")), 100),
+        })
+        .collect();
+    // What the user typed is always the first choice, so Enter asks exactly that.
+    choices.insert(0, Choice { name: clip(typed, 100), value: clip(typed, 100) });
+    choices.truncate(crate::core::reply::limits::CHOICES);
+    Outcome::reply(Reply::Choices(choices))
+}
+
+/// `/guideline unanswered` (Manage Server): declined and down-voted questions.
+pub async fn unanswered(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
+    if !actor.can_manage_guild {
+        return Err(UserError::new("common.needs-manage-server").into());
+    }
+    let gaps = app.store.question_gaps(25).await?;
+    let locale = actor.locale;
+    if gaps.is_empty() {
+        return Ok(Outcome::ephemeral(t(locale, "guideline.no-gaps", &[])));
+    }
+    let lines: Vec<String> = gaps
+        .iter()
+        .map(|q| {
+            let what = if q.declined {
+                t(locale, "guideline.gap-declined", &[])
+            } else {
+                t(locale, "guideline.gap-down", &[("points", &q.point_ids.join(", "))])
+            };
+            format!("• {} — {}", clip(&q.question.replace('\n', " "), 180), what)
+        })
+        .collect();
+    let pages = render::paginate(&lines, 4000);
+    let embeds = pages
+        .into_iter()
+        .take(1)
+        .map(|d| Embed {
+            title: Some(t(locale, "guideline.gaps-title", &[("count", &gaps.len().to_string())])),
+            description: Some(d),
+            tone: Some(Tone::Info),
+            ..Embed::default()
+        })
+        .collect();
+    Ok(Outcome::reply(Reply::Message(Message { content: None, embeds, components: Vec::new(), ephemeral: true })))
+}
+
+/// Buttons on guideline answers.
+pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResult<Outcome> {
+    let locale = actor.locale;
+    let parts: Vec<&str> = custom_id.split(':').collect();
+    match parts.as_slice() {
+        ["gl", "page", section, _lang, page] => {
+            let page: usize = page.parse().map_err(|_| UserError::new("common.expired"))?;
+            if GuidelineDoc::official().section(section).is_none() {
+                return Err(UserError::new("common.expired").into());
+            }
+            Ok(Outcome::reply(Reply::Update(section_page(locale, section, page))))
+        }
+        ["gl", "share", lang, token] => {
+            let ids = parse_ids(token);
+            if ids.is_empty() {
+                return Err(UserError::new("common.expired").into());
+            }
+            // Shared in the language the answer was shown in, publicly, without the question.
+            let lang = if *lang == "en" { Locale::En } else { Locale::Nn };
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let title = t(lang, "guideline.shared-title", &[]);
+            Ok(Outcome::reply(Reply::Message(Message {
+                content: Some(t(lang, "guideline.shared-by", &[("name", &actor.display_name)])),
+                embeds: render::points_pages(lang, title, &refs).into_iter().take(10).collect(),
+                components: Vec::new(),
+                ephemeral: false,
+            })))
+        }
+        ["gl", "official", token] => {
+            let ids = parse_ids(token);
+            if ids.is_empty() {
+                return Err(UserError::new("common.expired").into());
+            }
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let title = GuidelineDoc::official().title.clone();
+            Ok(Outcome::reply(Reply::Message(Message {
+                content: None,
+                embeds: render::points_pages(Locale::Nn, title, &refs).into_iter().take(10).collect(),
+                components: Vec::new(),
+                ephemeral: true,
+            })))
+        }
+        ["gl", "vote", qid, dir] => {
+            let qid: i64 = qid.parse().map_err(|_| UserError::new("common.expired"))?;
+            let vote = match *dir {
+                "up" => 1,
+                "down" => -1,
+                _ => return Err(UserError::new("common.expired").into()),
+            };
+            if !app.store.vote_question(qid, vote).await? {
+                return Err(UserError::new("common.expired").into());
+            }
+            let key = if vote > 0 { "guideline.thanks-up" } else { "guideline.thanks-down" };
+            Ok(Outcome::ephemeral(t(locale, key, &[])))
+        }
+        _ => Err(UserError::new("common.expired").into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_tokens_round_trip_and_fit_custom_ids() {
+        let doc = GuidelineDoc::official();
+        for s in &doc.sections {
+            let ids: Vec<String> = doc.points_of(&s.id).map(|p| p.id.clone()).collect();
+            let token = ids_token(&ids);
+            assert_eq!(parse_ids(&token), ids);
+            assert!(format!("gl:share:nn:{token}").len() <= 100);
+        }
+        let ids = vec!["3h".to_string(), "1.10".to_string(), "2c".to_string()];
+        assert_eq!(parse_ids(&ids_token(&ids)), ids);
+        assert!(parse_ids("9z,<@1>").is_empty());
+    }
+
+    #[test]
+    fn cross_links_follow_the_points() {
+        let l = Locale::Nn;
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let row = cross_links(l, &ids(&["3h"])).unwrap();
+        assert_eq!(row[0].custom_id(), START_REPORT);
+        let row = cross_links(l, &ids(&["1.7"])).unwrap();
+        assert_eq!(row[0].custom_id(), START_CHANNEL);
+        assert!(cross_links(l, &ids(&["2c"])).is_none());
+    }
+
+    #[test]
+    fn section_messages_keep_within_limits() {
+        for locale in Locale::ALL {
+            for s in &GuidelineDoc::official().sections {
+                let m = section_page(locale, &s.id, 0);
+                assert!(m.check_limits().is_empty(), "{:?}", m.check_limits());
+            }
+        }
+    }
+}

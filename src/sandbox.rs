@@ -1,0 +1,563 @@
+//! `somebot chat`: a terminal adapter over the same core and database as `run`. A person types
+//! slash commands and answers as in Discord: numbers press the buttons of the last message,
+//! modals are asked field by field, other text is a direct message to the bot. `:as NAME`
+//! switches the person played, so one person can try a whole approval or report alone; direct
+//! messages to other people wait in their inbox until you play them.
+
+use std::collections::HashMap;
+
+use crate::core::commands::{self, CommandSpec, OptionKind};
+use crate::core::{Actor, CommandInput, Component, Effect, Input, Message, Modal, OptionValue, Reply};
+use crate::i18n::Locale;
+use crate::App;
+
+/// A person in the sandbox world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persona {
+    pub key: &'static str,
+    pub user_id: u64,
+    pub name: &'static str,
+    pub role: &'static str,
+    pub locale: Locale,
+    pub admin: bool,
+}
+
+/// The sandbox's guild and channel ids.
+pub const GUILD_ID: u64 = 900_000_000_000_000_001;
+pub const CHANNEL_ID: u64 = 900_000_000_000_000_010;
+
+/// The people you can play.
+pub fn personas() -> Vec<Persona> {
+    vec![
+        Persona {
+            key: "kari",
+            user_id: 900_000_000_000_001_001,
+            name: "Kari Nordmann",
+            role: "employee",
+            locale: Locale::Nn,
+            admin: false,
+        },
+        Persona {
+            key: "ola",
+            user_id: 900_000_000_000_001_002,
+            name: "Ola Leiar",
+            role: "manager",
+            locale: Locale::Nn,
+            admin: false,
+        },
+        Persona {
+            key: "ingrid",
+            user_id: 900_000_000_000_001_003,
+            name: "Ingrid Informasjon",
+            role: "officer",
+            locale: Locale::Nn,
+            admin: false,
+        },
+        Persona {
+            key: "admin",
+            user_id: 900_000_000_000_001_004,
+            name: "Arne Admin",
+            role: "admin",
+            locale: Locale::Nn,
+            admin: true,
+        },
+        Persona {
+            key: "emma",
+            user_id: 900_000_000_000_001_005,
+            name: "Emma English",
+            role: "employee (English)",
+            locale: Locale::En,
+            admin: false,
+        },
+    ]
+}
+
+/// What the sandbox is waiting for.
+#[derive(Debug, Clone)]
+enum Pending {
+    Nothing,
+    /// Filling in a modal, field by field.
+    Modal {
+        modal: Modal,
+        index: usize,
+        values: Vec<(String, String)>,
+    },
+    /// Choosing from a select menu.
+    Select {
+        custom_id: String,
+        options: Vec<(String, String)>,
+        max: u8,
+    },
+}
+
+/// One terminal session.
+pub struct Sandbox {
+    app: App,
+    current: Persona,
+    /// Components of the last message each persona saw, numbered from 1.
+    last_components: HashMap<u64, Vec<Component>>,
+    /// Direct messages waiting for a persona who is not being played.
+    inbox: HashMap<u64, Vec<Message>>,
+    pending: Pending,
+}
+
+impl Sandbox {
+    /// A sandbox playing the first persona.
+    pub fn new(app: App) -> Self {
+        Sandbox {
+            app,
+            current: personas()[0].clone(),
+            last_components: HashMap::new(),
+            inbox: HashMap::new(),
+            pending: Pending::Nothing,
+        }
+    }
+
+    /// The prompt to show.
+    pub fn prompt(&self) -> String {
+        match &self.pending {
+            Pending::Modal { modal, index, .. } => {
+                let f = &modal.inputs[*index];
+                let req = if f.required { "" } else { ", optional" };
+                let max = f.max_length.map(|m| format!(", max {m}")).unwrap_or_default();
+                format!("  {}{req}{max}: ", f.label)
+            }
+            Pending::Select { max, .. } => {
+                if *max > 1 {
+                    "  choose (numbers separated by commas): ".into()
+                } else {
+                    "  choose a number: ".into()
+                }
+            }
+            Pending::Nothing => format!("{}> ", self.current.key),
+        }
+    }
+
+    /// The greeting shown at start.
+    pub fn banner(&self) -> String {
+        let mut s = String::from(
+            "somebot sandbox: the real bot without Discord. Type /help, /guideline private-profile,\n\
+             /guideline ask <question>, /new-channel or /report-threat. Numbers press buttons,\n\
+             :as NAME plays another person, :who lists them, :quit ends.\n",
+        );
+        s.push_str(&self.who());
+        s
+    }
+
+    fn who(&self) -> String {
+        let mut s = String::from("People:\n");
+        for p in personas() {
+            let mark = if p.key == self.current.key { "*" } else { " " };
+            let waiting = self.inbox.get(&p.user_id).map(Vec::len).unwrap_or(0);
+            let waiting = if waiting > 0 { format!(" ({waiting} new DM)") } else { String::new() };
+            s.push_str(&format!(" {mark} {:<7} {} – {}{waiting}\n", p.key, p.name, p.role));
+        }
+        s
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.current.user_id,
+            guild_id: Some(GUILD_ID),
+            channel_id: Some(CHANNEL_ID),
+            locale: self.current.locale,
+            display_name: self.current.name.to_string(),
+            can_manage_guild: self.current.admin,
+            role_ids: Vec::new(),
+        }
+    }
+
+    /// Handles one typed line and returns what to print. `None` means quit.
+    pub async fn line(&mut self, line: &str) -> Option<String> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        match std::mem::replace(&mut self.pending, Pending::Nothing) {
+            Pending::Modal { modal, index, values } => return Some(self.modal_field(modal, index, values, line).await),
+            Pending::Select { custom_id, options, max } => {
+                return Some(self.select(custom_id, options, max, line).await);
+            }
+            Pending::Nothing => {}
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return Some(String::new());
+        }
+        if let Some(cmd) = trimmed.strip_prefix(':') {
+            return self.meta(cmd);
+        }
+        if trimmed.starts_with('/') {
+            return Some(match parse_command(trimmed) {
+                Ok(cmd) => self.send(Input::Command(cmd)).await,
+                Err(e) => format!("{e}\n"),
+            });
+        }
+        if let Ok(n) = trimmed.parse::<usize>() {
+            return Some(self.press(n).await);
+        }
+        Some(self.send(Input::DirectMessage { text: trimmed.to_string() }).await)
+    }
+
+    fn meta(&mut self, cmd: &str) -> Option<String> {
+        let mut parts = cmd.split_whitespace();
+        match parts.next().unwrap_or_default() {
+            "q" | "quit" | "exit" => None,
+            "who" => Some(self.who()),
+            "as" => {
+                let wanted = parts.next().unwrap_or_default().to_lowercase();
+                let found = personas().into_iter().find(|p| {
+                    p.key == wanted || p.role.starts_with(&wanted) || (wanted == "head" && p.role == "manager")
+                });
+                Some(match found {
+                    Some(p) => {
+                        self.current = p;
+                        let mut out = format!("Now playing {} ({}).\n", self.current.name, self.current.role);
+                        if let Some(msgs) = self.inbox.remove(&self.current.user_id) {
+                            let mut comps = Vec::new();
+                            for m in msgs {
+                                out.push_str("── direct message from somebot ──\n");
+                                out.push_str(&render(&m, &mut comps));
+                            }
+                            self.last_components.insert(self.current.user_id, comps);
+                        }
+                        out
+                    }
+                    None => format!("No such person. {}", self.who()),
+                })
+            }
+            "lang" => {
+                self.current.locale = match parts.next() {
+                    Some("en") => Locale::En,
+                    _ => Locale::Nn,
+                };
+                Some(format!("Language: {}\n", self.current.locale.code()))
+            }
+            _ => Some(":as NAME (play another person), :who, :lang nn|en, :quit. Numbers press buttons.\n".into()),
+        }
+    }
+
+    async fn press(&mut self, n: usize) -> String {
+        let comps = self.last_components.get(&self.current.user_id).cloned().unwrap_or_default();
+        let Some(c) = n.checked_sub(1).and_then(|i| comps.get(i)).cloned() else {
+            return "There is no button with that number on the last message.\n".into();
+        };
+        match c {
+            Component::Button { custom_id, disabled, .. } => {
+                if disabled {
+                    return "That button is disabled.\n".into();
+                }
+                self.send(Input::Component { custom_id, values: Vec::new() }).await
+            }
+            Component::StringSelect { custom_id, options, max_values, .. } => {
+                let mut out = String::new();
+                for (i, o) in options.iter().enumerate() {
+                    out.push_str(&format!("  ({}) {}\n", i + 1, o.label));
+                }
+                self.pending = Pending::Select {
+                    custom_id,
+                    options: options.into_iter().map(|o| (o.value, o.label)).collect(),
+                    max: max_values,
+                };
+                out
+            }
+            Component::UserSelect { custom_id, max_values, .. } => {
+                let mut out = String::new();
+                let people = personas();
+                for (i, p) in people.iter().enumerate() {
+                    out.push_str(&format!("  ({}) {} – {}\n", i + 1, p.name, p.role));
+                }
+                self.pending = Pending::Select {
+                    custom_id,
+                    options: people.into_iter().map(|p| (p.user_id.to_string(), p.name.to_string())).collect(),
+                    max: max_values,
+                };
+                out
+            }
+        }
+    }
+
+    async fn select(&mut self, custom_id: String, options: Vec<(String, String)>, max: u8, line: &str) -> String {
+        let picked: Result<Vec<String>, ()> = line
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| options.get(i))
+                    .map(|o| o.0.clone())
+                    .ok_or(())
+            })
+            .collect();
+        match picked {
+            Ok(values) if !values.is_empty() && values.len() <= usize::from(max) => {
+                self.send(Input::Component { custom_id, values }).await
+            }
+            _ => {
+                self.pending = Pending::Select { custom_id, options, max };
+                format!("Please type 1 to {} ({} at most).\n", self_len(max), max)
+            }
+        }
+    }
+
+    async fn modal_field(
+        &mut self,
+        modal: Modal,
+        index: usize,
+        mut values: Vec<(String, String)>,
+        line: &str,
+    ) -> String {
+        let field = &modal.inputs[index];
+        // `\n` typed in the terminal stands for a line break in a paragraph field.
+        let value = line.replace("\\n", "\n");
+        let len = value.chars().count();
+        if field.required && value.trim().is_empty() {
+            self.pending = Pending::Modal { modal, index, values };
+            return "  This field is required.\n".into();
+        }
+        if field.max_length.is_some_and(|m| len > usize::from(m))
+            || field.min_length.is_some_and(|m| len < usize::from(m) && len > 0)
+        {
+            let msg = format!(
+                "  Between {} and {} characters, please.\n",
+                field.min_length.unwrap_or(0),
+                field.max_length.unwrap_or(4000)
+            );
+            self.pending = Pending::Modal { modal, index, values };
+            return msg;
+        }
+        values.push((field.custom_id.clone(), value));
+        if index + 1 < modal.inputs.len() {
+            self.pending = Pending::Modal { modal, index: index + 1, values };
+            return String::new();
+        }
+        self.send(Input::ModalSubmit { custom_id: modal.custom_id.clone(), fields: values }).await
+    }
+
+    /// Runs an input through the core and renders the outcome.
+    pub async fn send(&mut self, input: Input) -> String {
+        let actor = self.actor();
+        let outcome = self.app.handle(&actor, input).await;
+        let mut out = String::new();
+        match &outcome.reply {
+            Reply::Message(m) | Reply::Update(m) => {
+                let mut comps = Vec::new();
+                if !m.ephemeral {
+                    out.push_str("── posted in #general ──\n");
+                }
+                out.push_str(&render(m, &mut comps));
+                self.last_components.insert(self.current.user_id, comps);
+            }
+            Reply::Modal(m) => {
+                out.push_str(&format!("── {} ──\n", m.title));
+                self.pending = Pending::Modal { modal: m.clone(), index: 0, values: Vec::new() };
+            }
+            Reply::Choices(c) => {
+                for ch in c {
+                    out.push_str(&format!("  · {}\n", ch.name));
+                }
+            }
+            Reply::Nothing => {}
+        }
+        for e in &outcome.effects {
+            match e {
+                Effect::DirectMessage { user_id, message } if *user_id == self.current.user_id => {
+                    let mut comps = Vec::new();
+                    out.push_str("── direct message from somebot ──\n");
+                    out.push_str(&render(message, &mut comps));
+                    self.last_components.insert(self.current.user_id, comps);
+                }
+                Effect::DirectMessage { user_id, message } => {
+                    let who = personas().into_iter().find(|p| p.user_id == *user_id);
+                    let name = who.as_ref().map(|p| p.key).unwrap_or("someone");
+                    out.push_str(&format!("(somebot sent {name} a direct message: `:as {name}` to read it)\n"));
+                    self.inbox.entry(*user_id).or_default().push(message.clone());
+                }
+                Effect::ChannelMessage { message, .. } => {
+                    out.push_str("── posted in a channel ──\n");
+                    out.push_str(&render(message, &mut Vec::new()));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn self_len(max: u8) -> u8 {
+    max.max(1)
+}
+
+/// Renders a message as terminal text, numbering its components into `comps`.
+pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
+    let mut out = String::new();
+    if let Some(c) = &m.content {
+        out.push_str(c);
+        out.push('\n');
+    }
+    for e in &m.embeds {
+        if let Some(t) = &e.title {
+            out.push_str(&format!("┌ {t}\n"));
+        }
+        if let Some(d) = &e.description {
+            for line in d.lines() {
+                let line = line.strip_prefix("> ").map(|l| format!("│   {l}")).unwrap_or_else(|| format!("│ {line}"));
+                out.push_str(&line.replace("**", ""));
+                out.push('\n');
+            }
+        }
+        for f in &e.fields {
+            out.push_str(&format!("│ {}: {}\n", f.name, f.value));
+        }
+        if let Some(f) = &e.footer {
+            out.push_str(&format!("└ {f}\n"));
+        }
+    }
+    let mut line = String::new();
+    for row in &m.components {
+        for c in row {
+            comps.push(c.clone());
+            let n = comps.len();
+            let label = match c {
+                Component::Button { label, emoji, disabled, .. } => {
+                    let e = emoji.as_ref().map(|e| format!("{e} ")).unwrap_or_default();
+                    let d = if *disabled { " (disabled)" } else { "" };
+                    format!("{e}{label}{d}")
+                }
+                Component::StringSelect { placeholder, .. } | Component::UserSelect { placeholder, .. } => {
+                    format!("{} …", placeholder.clone().unwrap_or_else(|| "Choose".into()))
+                }
+            };
+            line.push_str(&format!("[{n}] {label}  "));
+        }
+        line.push('\n');
+    }
+    out.push_str(&line);
+    out
+}
+
+/// Parses `/name sub opt:value ...`. A subcommand's only required string option may be given
+/// without its name (`/guideline ask Kan eg ...`). An option's value runs to the next
+/// `known-option:`.
+pub fn parse_command(line: &str) -> Result<CommandInput, String> {
+    let line = line.trim().trim_start_matches('/');
+    let mut words = line.splitn(2, char::is_whitespace);
+    let name = words.next().unwrap_or_default().to_string();
+    let rest = words.next().unwrap_or_default().trim();
+    let spec: CommandSpec = commands::find(&name).ok_or_else(|| format!("Unknown command /{name}. Try /help."))?;
+    let mut subcommand = Vec::new();
+    let mut rest = rest.to_string();
+    let mut option_specs = spec.options.clone();
+    if option_specs.iter().any(|o| o.kind == OptionKind::SubCommand) {
+        let (sub, tail) = rest
+            .split_once(char::is_whitespace)
+            .map(|(a, b)| (a.to_string(), b.trim().to_string()))
+            .unwrap_or((rest.clone(), String::new()));
+        let Some(s) = spec.subcommand(&sub) else {
+            let names: Vec<&str> = spec.options.iter().map(|o| o.name).collect();
+            return Err(format!("/{name} needs one of: {}", names.join(", ")));
+        };
+        subcommand.push(sub);
+        option_specs = s.options.clone();
+        rest = tail;
+    }
+    let names: Vec<&str> = option_specs.iter().map(|o| o.name).collect();
+    let mut options = Vec::new();
+    // Find `name:` markers of known options.
+    let mut marks: Vec<(usize, &str)> = Vec::new();
+    for n in &names {
+        let pat = format!("{n}:");
+        let mut from = 0;
+        while let Some(i) = rest[from..].find(&pat) {
+            let at = from + i;
+            if at == 0 || rest[..at].ends_with(char::is_whitespace) {
+                marks.push((at, n));
+            }
+            from = at + pat.len();
+        }
+    }
+    marks.sort();
+    if marks.is_empty() && !rest.is_empty() {
+        let free: Vec<_> = option_specs.iter().filter(|o| o.kind == OptionKind::String).collect();
+        match free.as_slice() {
+            [only] => options.push((only.name.to_string(), OptionValue::String(rest.clone()))),
+            _ => return Err(format!("Give options as name:value ({}).", names.join(", "))),
+        }
+    }
+    for (i, (at, n)) in marks.iter().enumerate() {
+        let start = at + n.len() + 1;
+        let end = marks.get(i + 1).map(|m| m.0).unwrap_or(rest.len());
+        let value = rest[start..end].trim().trim_matches('"').to_string();
+        let o = option_specs.iter().find(|o| o.name == *n).expect("marks come from specs");
+        let v = match o.kind {
+            OptionKind::String => OptionValue::String(value),
+            OptionKind::Integer => {
+                OptionValue::Integer(value.parse().map_err(|_| format!("{n} must be a whole number"))?)
+            }
+            OptionKind::Bool => OptionValue::Bool(matches!(value.as_str(), "true" | "yes" | "ja")),
+            OptionKind::User | OptionKind::Role | OptionKind::Channel => {
+                let id = resolve_person(&value).ok_or_else(|| format!("{n}: no such person or id {value:?}"))?;
+                match o.kind {
+                    OptionKind::User => OptionValue::User(id),
+                    OptionKind::Role => OptionValue::Role(id),
+                    _ => OptionValue::Channel(id),
+                }
+            }
+            OptionKind::Attachment => {
+                return Err("Attachments cannot be given in the sandbox; leave the option out.".into());
+            }
+            OptionKind::SubCommand => continue,
+        };
+        options.push((n.to_string(), v));
+    }
+    for o in option_specs.iter().filter(|o| o.required) {
+        if !options.iter().any(|(n, _)| n == o.name) {
+            return Err(format!("/{name} {} needs {}:…", subcommand.join(" "), o.name));
+        }
+    }
+    Ok(CommandInput { name, subcommand, options })
+}
+
+/// A persona key or a numeric id.
+fn resolve_person(s: &str) -> Option<u64> {
+    let s = s.trim().trim_start_matches('@');
+    personas().into_iter().find(|p| p.key == s).map(|p| p.user_id).or_else(|| s.parse().ok())
+}
+
+/// Runs the interactive loop on stdin/stdout until `:quit` or end of input.
+pub async fn run(app: App) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut sandbox = Sandbox::new(app);
+    let mut stdout = tokio::io::stdout();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    stdout.write_all(sandbox.banner().as_bytes()).await?;
+    loop {
+        stdout.write_all(sandbox.prompt().as_bytes()).await?;
+        stdout.flush().await?;
+        let Some(line) = lines.next_line().await? else { break };
+        match sandbox.line(&line).await {
+            Some(out) => stdout.write_all(out.as_bytes()).await?,
+            None => break,
+        }
+    }
+    stdout.write_all(b"\n").await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_with_and_without_option_names() {
+        let c = parse_command("/guideline private-profile point:3h").unwrap();
+        assert_eq!(c.subcommand, ["private-profile"]);
+        assert_eq!(c.str_option("point"), Some("3h"));
+        let c = parse_command("/guideline ask Kan eg bruke jobbmailen privat?").unwrap();
+        assert_eq!(c.str_option("question"), Some("Kan eg bruke jobbmailen privat?"));
+        let c = parse_command("/guideline ask question: kva med point: x").unwrap();
+        assert_eq!(c.str_option("question"), Some("kva med point: x"));
+        assert!(parse_command("/guideline").is_err());
+        assert!(parse_command("/nope").is_err());
+        assert!(parse_command("/guideline ask").is_err());
+        let c = parse_command("/help").unwrap();
+        assert!(c.subcommand.is_empty() && c.options.is_empty());
+    }
+}
