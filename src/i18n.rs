@@ -42,13 +42,31 @@ impl Locale {
 /// A message catalogue: key to template.
 pub type Catalogue = BTreeMap<String, String>;
 
-fn parse_catalogue(src: &str, what: &str) -> Catalogue {
-    let table: toml::Table = match toml::from_str(src) {
-        Ok(t) => t,
-        Err(e) => panic!("embedded message catalogue {what} is invalid: {e}"),
+/// The message files of one language, one per feature, embedded at build time. A feature
+/// adds its file here in both languages.
+macro_rules! message_files {
+    ($lang:literal) => {
+        [
+            include_str!(concat!("../prompts/messages/", $lang, "/common.toml")),
+            include_str!(concat!("../prompts/messages/", $lang, "/guideline.toml")),
+        ]
     };
+}
+
+fn parse_catalogue(sources: &[&str], what: &str) -> Catalogue {
     let mut out = Catalogue::new();
-    flatten("", &table, &mut out);
+    for (i, src) in sources.iter().enumerate() {
+        let table: toml::Table = match toml::from_str(src) {
+            Ok(t) => t,
+            Err(e) => panic!("embedded message file {i} of {what} is invalid: {e}"),
+        };
+        let before = out.len();
+        let mut part = Catalogue::new();
+        flatten("", &table, &mut part);
+        let n = part.len();
+        out.extend(part);
+        assert_eq!(out.len(), before + n, "message file {i} of {what} repeats a key of another file");
+    }
     out
 }
 
@@ -65,8 +83,8 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalogue) {
     }
 }
 
-static NN: Lazy<Catalogue> = Lazy::new(|| parse_catalogue(include_str!("../prompts/messages/nn.toml"), "nn"));
-static EN: Lazy<Catalogue> = Lazy::new(|| parse_catalogue(include_str!("../prompts/messages/en.toml"), "en"));
+static NN: Lazy<Catalogue> = Lazy::new(|| parse_catalogue(&message_files!("nn"), "nn"));
+static EN: Lazy<Catalogue> = Lazy::new(|| parse_catalogue(&message_files!("en"), "en"));
 
 /// The catalogue of a locale.
 pub fn catalogue(locale: Locale) -> &'static Catalogue {
