@@ -71,3 +71,21 @@ mod tests {
         assert!(SystemClock.now_ms() > 1_700_000_000_000);
     }
 }
+
+/// The system clock moved forward by a settable offset: the sandbox's `:wait` uses it to let
+/// reminders and escalations come due without waiting days.
+#[derive(Debug, Clone, Default)]
+pub struct OffsetClock(Arc<AtomicI64>);
+
+impl OffsetClock {
+    /// Moves the clock forward.
+    pub fn advance(&self, ms: Millis) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> Millis {
+        SystemClock.now_ms() + self.0.load(Ordering::SeqCst)
+    }
+}

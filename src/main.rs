@@ -114,12 +114,13 @@ async fn main() -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
+            let clock = somebot::clock::OffsetClock::default();
             let app = match open_app(&cfg).await {
-                Ok(a) => a,
+                Ok(a) => App::new(a.store, Arc::new(clock.clone())),
                 Err(code) => return code,
             };
             eprintln!("Sandbox database: {}", cfg.database_url);
-            let result = somebot::sandbox::run(app.clone()).await;
+            let result = somebot::sandbox::run(app.clone(), clock).await;
             app.store.close().await;
             match result {
                 Ok(()) => ExitCode::SUCCESS,

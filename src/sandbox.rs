@@ -6,9 +6,12 @@
 
 use std::collections::HashMap;
 
+use crate::clock::OffsetClock;
 use crate::core::commands::{self, CommandSpec, OptionKind};
-use crate::core::{Actor, CommandInput, Component, Effect, Input, Message, Modal, OptionValue, Reply};
+use crate::core::delivery::{Deliverer, DeliveryError};
+use crate::core::{Actor, CommandInput, Component, Input, Message, Modal, OptionValue, Reply};
 use crate::i18n::Locale;
+use crate::store::jobs::OutboxTarget;
 use crate::App;
 
 /// A person in the sandbox world.
@@ -90,9 +93,39 @@ enum Pending {
     },
 }
 
+/// Collects delivered messages so the sandbox can show them to the right person.
+#[derive(Debug, Default)]
+pub struct SandboxDeliverer {
+    sent: std::sync::Mutex<Vec<(OutboxTarget, Message)>>,
+    /// Users whose DMs are closed, to try the failure paths.
+    pub closed_dms: std::sync::Mutex<Vec<u64>>,
+}
+
+impl Deliverer for SandboxDeliverer {
+    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+        if let OutboxTarget::User(u) = target {
+            if self.closed_dms.lock().map(|c| c.contains(&u)).unwrap_or(false) {
+                return Err(DeliveryError::Permanent("Cannot send messages to this user".into()));
+            }
+        }
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push((target, message.clone()));
+        }
+        Ok(())
+    }
+}
+
+impl SandboxDeliverer {
+    fn take(&self) -> Vec<(OutboxTarget, Message)> {
+        self.sent.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default()
+    }
+}
+
 /// One terminal session.
 pub struct Sandbox {
     app: App,
+    clock: Option<OffsetClock>,
+    deliverer: SandboxDeliverer,
     current: Persona,
     /// Components of the last message each persona saw, numbered from 1.
     last_components: HashMap<u64, Vec<Component>>,
@@ -104,8 +137,19 @@ pub struct Sandbox {
 impl Sandbox {
     /// A sandbox playing the first persona.
     pub fn new(app: App) -> Self {
+        Sandbox::build(app, None)
+    }
+
+    /// A sandbox whose `:wait` moves `clock` (the clock `app` runs on) forward.
+    pub fn with_clock(app: App, clock: OffsetClock) -> Self {
+        Sandbox::build(app, Some(clock))
+    }
+
+    fn build(app: App, clock: Option<OffsetClock>) -> Self {
         Sandbox {
             app,
+            clock,
+            deliverer: SandboxDeliverer::default(),
             current: personas()[0].clone(),
             last_components: HashMap::new(),
             inbox: HashMap::new(),
@@ -202,6 +246,7 @@ impl Sandbox {
             "q" | "quit" | "exit" => None,
             "who" => Some(self.who()),
             "as" => {
+                // Playing someone new also shows what the worker delivered meanwhile.
                 let wanted = parts.next().unwrap_or_default().to_lowercase();
                 let found = personas().into_iter().find(|p| {
                     p.key == wanted || p.role.starts_with(&wanted) || (wanted == "head" && p.role == "manager")
@@ -223,6 +268,17 @@ impl Sandbox {
                     None => format!("No such person. {}", self.who()),
                 })
             }
+            "wait" => {
+                let Some(clock) = &self.clock else {
+                    return Some("This sandbox runs on a fixed clock.\n".into());
+                };
+                let arg = parts.next().unwrap_or("1h");
+                let Some(ms) = parse_duration(arg) else {
+                    return Some("Say how long, for example :wait 25h or :wait 3d.\n".into());
+                };
+                clock.advance(ms);
+                Some(format!("(time moves {arg} forward)\n"))
+            }
             "lang" => {
                 self.current.locale = match parts.next() {
                     Some("en") => Locale::En,
@@ -230,7 +286,7 @@ impl Sandbox {
                 };
                 Some(format!("Language: {}\n", self.current.locale.code()))
             }
-            _ => Some(":as NAME (play another person), :who, :lang nn|en, :quit. Numbers press buttons.\n".into()),
+            _ => Some(":as NAME (play another person), :who, :lang nn|en, :wait 25h (move time on), :quit. Numbers press buttons.\n".into()),
         }
     }
 
@@ -357,28 +413,60 @@ impl Sandbox {
             }
             Reply::Nothing => {}
         }
-        for e in &outcome.effects {
-            match e {
-                Effect::DirectMessage { user_id, message } if *user_id == self.current.user_id => {
+        let delivered = self.app.deliver_ids(&self.deliverer, &outcome.queued).await;
+        for d in delivered {
+            if let Some(Reply::Message(m)) = d.hook_outcome.map(|o| o.reply) {
+                out.push_str(&render(&m, &mut Vec::new()));
+            }
+        }
+        out.push_str(&self.background().await);
+        out
+    }
+}
+
+impl Sandbox {
+    /// Runs what the background worker would: due timers and due deliveries, then shows what
+    /// was sent.
+    async fn background(&mut self) -> String {
+        self.app.run_due_timers().await;
+        self.app.deliver_due(&self.deliverer).await;
+        let mut out = String::new();
+        for (target, message) in self.deliverer.take() {
+            match target {
+                OutboxTarget::User(u) if u == self.current.user_id => {
                     let mut comps = Vec::new();
                     out.push_str("── direct message from somebot ──\n");
-                    out.push_str(&render(message, &mut comps));
+                    out.push_str(&render(&message, &mut comps));
                     self.last_components.insert(self.current.user_id, comps);
                 }
-                Effect::DirectMessage { user_id, message } => {
-                    let who = personas().into_iter().find(|p| p.user_id == *user_id);
+                OutboxTarget::User(u) => {
+                    let who = personas().into_iter().find(|p| p.user_id == u);
                     let name = who.as_ref().map(|p| p.key).unwrap_or("someone");
                     out.push_str(&format!("(somebot sent {name} a direct message: `:as {name}` to read it)\n"));
-                    self.inbox.entry(*user_id).or_default().push(message.clone());
+                    self.inbox.entry(u).or_default().push(message);
                 }
-                Effect::ChannelMessage { message, .. } => {
+                OutboxTarget::Channel(_) => {
                     out.push_str("── posted in a channel ──\n");
-                    out.push_str(&render(message, &mut Vec::new()));
+                    out.push_str(&render(&message, &mut Vec::new()));
                 }
             }
         }
         out
     }
+}
+
+/// `90m`, `25h`, `3d` in milliseconds.
+fn parse_duration(s: &str) -> Option<i64> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok()?;
+    let ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(ms)
 }
 
 fn self_len(max: u8) -> u8 {
@@ -522,9 +610,9 @@ fn resolve_person(s: &str) -> Option<u64> {
 }
 
 /// Runs the interactive loop on stdin/stdout until `:quit` or end of input.
-pub async fn run(app: App) -> std::io::Result<()> {
+pub async fn run(app: App, clock: OffsetClock) -> std::io::Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mut sandbox = Sandbox::new(app);
+    let mut sandbox = Sandbox::with_clock(app, clock);
     let mut stdout = tokio::io::stdout();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     stdout.write_all(sandbox.banner().as_bytes()).await?;

@@ -62,3 +62,102 @@ async fn a_bad_database_url_is_an_error_not_a_panic() {
     let err = somebot::store::Store::open("postgres://postgres@127.0.0.1:1/nothing").await.unwrap_err();
     assert!(format!("{err:#}").contains("connect"), "{err:#}");
 }
+
+#[tokio::test]
+async fn members_are_found_by_name_mention_and_role() {
+    use somebot::store::directory::Member;
+    for db in dbs::all().await {
+        let s = &db.store;
+        let g = 1u64 << 62;
+        let m = |id: u64, name: &str, roles: Vec<u64>| Member {
+            guild_id: g,
+            user_id: id,
+            username: name.to_lowercase().replace(' ', "."),
+            display_name: name.into(),
+            roles,
+            is_bot: false,
+            present: true,
+        };
+        s.upsert_member(&m(u64::MAX - 1, "Kari Nordmann", vec![7]), 1).await.unwrap();
+        s.upsert_member(&m(2, "Karin Berg", vec![]), 1).await.unwrap();
+        s.upsert_member(&m(3, "Ola Ålesund", vec![7, 8]), 1).await.unwrap();
+        let names = |v: Vec<Member>| v.into_iter().map(|m| m.display_name).collect::<Vec<_>>();
+        assert_eq!(names(s.find_members(g, "kari").await.unwrap()), ["Kari Nordmann", "Karin Berg"], "{}", db.label);
+        assert_eq!(names(s.find_members(g, "Kari Nordmann").await.unwrap()), ["Kari Nordmann"]);
+        assert_eq!(names(s.find_members(g, "ålesund").await.unwrap()), ["Ola Ålesund"]);
+        assert_eq!(names(s.find_members(g, "<@3>").await.unwrap()), ["Ola Ålesund"]);
+        assert_eq!(s.member(g, u64::MAX - 1).await.unwrap().unwrap().roles, [7], "big ids survive");
+        assert_eq!(names(s.members_with_role(g, 7).await.unwrap()), ["Kari Nordmann", "Ola Ålesund"]);
+        assert!(s.member_left(g, 3, 2).await.unwrap());
+        assert!(!s.member_left(g, 3, 3).await.unwrap(), "leaving twice is reported once");
+        assert_eq!(names(s.members_with_role(g, 7).await.unwrap()), ["Kari Nordmann"]);
+        assert!(s.find_members(g, "  ").await.unwrap().is_empty());
+
+        s.set_setting(g, "communications_role", "7", 2, 10).await.unwrap();
+        s.set_setting(g, "communications_role", "8", 3, 11).await.unwrap();
+        assert_eq!(s.setting(g, "communications_role").await.unwrap().as_deref(), Some("8"));
+        assert_eq!(s.settings(g).await.unwrap(), vec![("communications_role".into(), "8".into(), 3, 11)]);
+
+        s.remember_locale(9, somebot::i18n::Locale::En, 1).await.unwrap();
+        assert_eq!(s.locale_of(9).await.unwrap(), somebot::i18n::Locale::En);
+        assert_eq!(s.locale_of(10).await.unwrap(), somebot::i18n::Locale::Nn);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn outbox_rows_are_claimed_once_and_retried() {
+    use somebot::store::jobs::OutboxTarget;
+    for db in dbs::all().await {
+        let s = &db.store;
+        let a = s.enqueue(OutboxTarget::User(5), "{}", Some("rt:1"), 100).await.unwrap();
+        let b = s.enqueue(OutboxTarget::Channel(6), "{}", None, 100).await.unwrap();
+        assert_eq!(s.outbox_pending().await.unwrap(), 2);
+        // Two workers claim at the same moment: each row goes to one of them.
+        let (x, y) = tokio::join!(s.claim_outbox(200, 1_000, 10), s.claim_outbox(200, 1_000, 10));
+        let mut ids: Vec<i64> = x.unwrap().into_iter().chain(y.unwrap()).map(|i| i.id).collect();
+        ids.sort();
+        assert_eq!(ids, vec![a, b], "{}", db.label);
+        assert!(s.claim_outbox(300, 1_000, 10).await.unwrap().is_empty(), "leased rows are not claimed again");
+        s.outbox_sent(b, 300).await.unwrap();
+        s.outbox_retry(a, 5_000, "HTTP 502").await.unwrap();
+        assert!(s.claim_outbox(4_999, 1_000, 10).await.unwrap().is_empty(), "not before the retry time");
+        let again = s.claim_outbox(5_000, 1_000, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!((again[0].attempts, again[0].on_failure.as_deref()), (2, Some("rt:1")));
+        assert_eq!(again[0].target, OutboxTarget::User(5));
+        // A lease that runs out (the process died) lets another worker take the row.
+        assert_eq!(s.claim_outbox(6_001, 1_000, 10).await.unwrap().len(), 1);
+        s.outbox_failed(a, 7_000, "gone").await.unwrap();
+        assert_eq!(s.outbox_pending().await.unwrap(), 0);
+        assert!(s.claim_outbox_item(a, 8_000, 1_000).await.unwrap().is_none());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn timers_come_due_once_and_can_be_cancelled() {
+    for db in dbs::all().await {
+        let s = &db.store;
+        s.schedule("nc.remind", 1, 1_000, 0).await.unwrap();
+        s.schedule("nc.expire", 1, 5_000, 0).await.unwrap();
+        s.schedule("nc.remind", 2, 2_000, 0).await.unwrap();
+        assert!(s.claim_timers(999, 100, 10).await.unwrap().is_empty());
+        let due = s.claim_timers(2_000, 100, 10).await.unwrap();
+        assert_eq!(
+            due.iter().map(|t| (t.kind.as_str(), t.subject_id)).collect::<Vec<_>>(),
+            [("nc.remind", 1), ("nc.remind", 2)],
+            "{}",
+            db.label
+        );
+        assert!(s.claim_timers(2_050, 100, 10).await.unwrap().is_empty(), "claimed timers are leased");
+        for t in &due {
+            s.finish_timer(t.id, 2_060).await.unwrap();
+        }
+        assert!(s.claim_timers(3_000, 100, 10).await.unwrap().is_empty(), "finished timers stay done");
+        assert_eq!(s.open_timers("nc.expire", 1).await.unwrap(), [5_000]);
+        assert_eq!(s.cancel_timers("nc.expire", 1, 3_000).await.unwrap(), 1);
+        assert!(s.claim_timers(10_000, 100, 10).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}

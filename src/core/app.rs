@@ -29,7 +29,24 @@ impl App {
     /// Handles one input from one actor. Never fails: errors become messages.
     #[instrument(skip_all, fields(user = actor.user_id, input = input_kind(&input)))]
     pub async fn handle(&self, actor: &Actor, input: Input) -> Outcome {
-        match self.route(actor, input).await {
+        // Interactions carry the user's Discord language; remember it for later direct messages
+        // (which carry none).
+        if !matches!(input, Input::DirectMessage { .. }) {
+            if let Err(e) = self.store.remember_locale(actor.user_id, actor.locale, self.clock.now_ms()).await {
+                tracing::warn!(error = %e, "remembering the user's language failed");
+            }
+        }
+        let routed = match self.route(actor, input).await {
+            Ok(mut outcome) => match self.enqueue(&outcome.effects).await {
+                Ok(ids) => {
+                    outcome.queued = ids;
+                    Ok(outcome)
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match routed {
             Ok(outcome) => {
                 debug_assert!(
                     outcome.reply.check_limits().is_empty(),

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod commands;
+pub mod delivery;
 pub mod errors;
 pub mod help;
 pub mod reply;
@@ -115,13 +116,37 @@ pub enum Input {
     },
 }
 
-/// Something the core wants done besides answering, performed by the adapter.
+/// Something the core wants done besides answering, performed by the adapter through the
+/// outbox (stored first, then delivered and retried, so nothing is lost when Discord is down).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Send a direct message to a user.
-    DirectMessage { user_id: u64, message: Message },
+    DirectMessage { user_id: u64, message: Message, on_failure: Option<String> },
     /// Post a message in a guild channel (never for private content).
-    ChannelMessage { channel_id: u64, message: Message },
+    ChannelMessage { channel_id: u64, message: Message, on_failure: Option<String> },
+}
+
+impl Effect {
+    /// A direct message.
+    pub fn dm(user_id: u64, message: Message) -> Self {
+        Effect::DirectMessage { user_id, message, on_failure: None }
+    }
+
+    /// A channel post.
+    pub fn post(channel_id: u64, message: Message) -> Self {
+        Effect::ChannelMessage { channel_id, message, on_failure: None }
+    }
+
+    /// Names the core hook to run when the delivery fails for good (see
+    /// [`App::delivery_failed`]).
+    pub fn on_failure(mut self, hook: impl Into<String>) -> Self {
+        match &mut self {
+            Effect::DirectMessage { on_failure, .. } | Effect::ChannelMessage { on_failure, .. } => {
+                *on_failure = Some(hook.into())
+            }
+        }
+        self
+    }
 }
 
 /// The core's answer to one input.
@@ -129,12 +154,19 @@ pub enum Effect {
 pub struct Outcome {
     pub reply: Reply,
     pub effects: Vec<Effect>,
+    /// Outbox ids of the effects once [`App::handle`] has stored them.
+    pub queued: Vec<i64>,
 }
 
 impl Outcome {
     /// An answer with no side effects.
     pub fn reply(reply: Reply) -> Self {
-        Outcome { reply, effects: Vec::new() }
+        Outcome { reply, effects: Vec::new(), queued: Vec::new() }
+    }
+
+    /// An answer with side effects.
+    pub fn with_effects(reply: Reply, effects: Vec<Effect>) -> Self {
+        Outcome { reply, effects, queued: Vec::new() }
     }
 
     /// A private text answer.

@@ -4,6 +4,8 @@
 //! Discord's limits are constants here, and [`Message::check_limits`] is what tests and the
 //! responder use to make sure no reply breaks them.
 
+use serde::{Deserialize, Serialize};
+
 /// Discord's hard limits that replies must respect.
 pub mod limits {
     pub const CONTENT: usize = 2000;
@@ -34,7 +36,7 @@ pub mod limits {
 }
 
 /// Colour of embeds by purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tone {
     /// Quotations from the guideline.
     Guideline,
@@ -59,7 +61,7 @@ impl Tone {
 }
 
 /// A rich block of text (rendered as an embed on Discord).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Embed {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -69,7 +71,7 @@ pub struct Embed {
 }
 
 /// A titled field inside an embed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmbedField {
     pub name: String,
     pub value: String,
@@ -77,7 +79,7 @@ pub struct EmbedField {
 }
 
 /// Button styles the bot uses (Discord's primary, secondary, success, danger).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ButtonStyle {
     Primary,
     Secondary,
@@ -86,7 +88,7 @@ pub enum ButtonStyle {
 }
 
 /// One entry of a string select menu.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelectOption {
     pub value: String,
     pub label: String,
@@ -95,7 +97,7 @@ pub struct SelectOption {
 }
 
 /// An interactive component.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Component {
     Button {
         custom_id: String,
@@ -139,7 +141,7 @@ impl Component {
 pub type ActionRow = Vec<Component>;
 
 /// A message the bot sends or shows.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Message {
     pub content: Option<String>,
     pub embeds: Vec<Embed>,

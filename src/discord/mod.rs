@@ -23,7 +23,7 @@ use crate::core::{Actor, Input, Outcome, Reply};
 use crate::i18n::Locale;
 use crate::App;
 
-use respond::Target;
+use respond::{DiscordDeliverer, Target};
 
 /// Past this, an interaction is deferred so Discord's 3-second window is never missed.
 pub const DEFER_AFTER: Duration = Duration::from_millis(1500);
@@ -78,12 +78,25 @@ pub struct Handler {
     app: App,
     guild_id: Option<u64>,
     in_flight: Arc<InFlight>,
+    deliverer: DiscordDeliverer,
 }
 
 impl Handler {
     /// A handler over the core.
-    pub fn new(app: App, guild_id: Option<u64>, in_flight: Arc<InFlight>) -> Self {
-        Handler { app, guild_id, in_flight }
+    pub fn new(app: App, guild_id: Option<u64>, in_flight: Arc<InFlight>, http: Arc<Http>) -> Self {
+        Handler { app, guild_id, in_flight, deliverer: DiscordDeliverer { http } }
+    }
+
+    /// Delivers what an interaction queued, at once; a failure hook's message is shown to the
+    /// user privately as a follow-up of the same interaction.
+    async fn deliver(&self, target: &Target<'_>, queued: &[i64]) {
+        for d in self.app.deliver_ids(&self.deliverer, queued).await {
+            if let Some(Reply::Message(m)) = d.hook_outcome.map(|o| o.reply) {
+                if let Err(e) = target.followup(&self.deliverer.http, &m).await {
+                    warn!(error = %e, "telling the user about a failed delivery failed");
+                }
+            }
+        }
     }
 
     async fn register(&self, http: &Http) {
@@ -124,7 +137,7 @@ impl Handler {
                     Some(resp) => target.respond(http, resp).await,
                     None => Ok(()),
                 };
-                respond::perform(http, &outcome.effects).await;
+                self.deliver(&target, &outcome.queued).await;
                 r
             }
             None => {
@@ -144,7 +157,7 @@ impl Handler {
                     Reply::Update(m) => target.edit(http, respond::edit_message(m)).await,
                     Reply::Modal(_) | Reply::Choices(_) | Reply::Nothing => Ok(()),
                 };
-                respond::perform(http, &outcome.effects).await;
+                self.deliver(&target, &outcome.queued).await;
                 r
             }
         };
@@ -204,8 +217,8 @@ impl EventHandler for Handler {
             user_id: msg.author.id.get(),
             guild_id: None,
             channel_id: Some(msg.channel_id.get()),
-            // MESSAGE_CREATE carries no locale; the official language is the fallback.
-            locale: Locale::Nn,
+            // MESSAGE_CREATE carries no locale: use the one the user last used in an interaction.
+            locale: self.app.store.locale_of(msg.author.id.get()).await.unwrap_or(Locale::Nn),
             display_name: msg.author.global_name.clone().unwrap_or_else(|| msg.author.name.clone()),
             can_manage_guild: false,
             role_ids: Vec::new(),
@@ -216,7 +229,12 @@ impl EventHandler for Handler {
                 warn!(error = %e, "answering a direct message failed");
             }
         }
-        respond::perform(&ctx.http, &outcome.effects).await;
+        let delivered = self.app.deliver_ids(&self.deliverer, &outcome.queued).await;
+        for d in delivered {
+            if let Some(Reply::Message(m)) = d.hook_outcome.map(|o| o.reply) {
+                let _ = msg.channel_id.send_message(&ctx.http, respond::create_message(&m)).await;
+            }
+        }
     }
 }
 
@@ -278,24 +296,49 @@ pub async fn run(cfg: Config, app: App, startup_attempts: u32) -> Result<(), Sta
     let http = http(&cfg, &token);
     preflight(&http, &cfg, startup_attempts).await?;
     let in_flight = Arc::new(InFlight::default());
-    let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone());
-    let mut client = serenity::client::ClientBuilder::new_with_http(http, intents())
+    let http = Arc::new(http);
+    let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), http.clone());
+    let mut client = serenity::client::ClientBuilder::new_with_http(http_for_client(&cfg, &token), intents())
         .event_handler(handler)
         .await
         .map_err(|e| StartError::Client(e.to_string()))?;
     let shards = client.shard_manager.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         info!("shutting down: closing the gateway");
+        let _ = stop_tx.send(true);
         shards.shutdown_all().await;
     });
+    let worker = tokio::spawn(background_worker(app.clone(), DiscordDeliverer { http }, stop_rx));
     let result = client.start().await.map_err(|e| StartError::Client(e.to_string()));
+    let _ = worker.await;
     if !in_flight.wait_idle(Duration::from_secs(10)).await {
         warn!("some interactions were still running at shutdown");
     }
     app.store.close().await;
     info!("stopped");
     result
+}
+
+/// A second HTTP client for the gateway client (serenity takes its own by value).
+fn http_for_client(cfg: &Config, token: &str) -> Http {
+    http(cfg, token)
+}
+
+/// How often the worker looks for due messages and timers.
+pub const WORKER_TICK: Duration = Duration::from_secs(1);
+
+/// Delivers due outbox messages and runs due timers until told to stop.
+pub async fn background_worker(app: App, deliverer: DiscordDeliverer, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        app.deliver_due(&deliverer).await;
+        app.run_due_timers().await;
+        tokio::select! {
+            _ = tokio::time::sleep(WORKER_TICK) => {}
+            _ = stop.changed() => break,
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -9,7 +9,9 @@ use serenity::all::{
     ReactionType, UserId,
 };
 
-use crate::core::{ActionRow, ButtonStyle, Component, Effect, Embed, Message, Modal, Reply};
+use crate::core::delivery::{Deliverer, DeliveryError};
+use crate::core::{ActionRow, ButtonStyle, Component, Embed, Message, Modal, Reply};
+use crate::store::jobs::OutboxTarget;
 
 /// No pings, ever: not `@everyone`, not users, not roles, not the replied-to user.
 pub fn no_mentions() -> CreateAllowedMentions {
@@ -226,20 +228,43 @@ impl Target<'_> {
     }
 }
 
-/// Performs the side effects of an outcome. Failures are logged by id; content never is.
-pub async fn perform(http: &Http, effects: &[Effect]) {
-    for e in effects {
-        let result = match e {
-            Effect::DirectMessage { user_id, message } => match UserId::new(*user_id).create_dm_channel(http).await {
-                Ok(ch) => ch.id.send_message(http, create_message(message)).await.map(|_| ()),
-                Err(err) => Err(err),
-            },
-            Effect::ChannelMessage { channel_id, message } => {
-                serenity::all::ChannelId::new(*channel_id).send_message(http, create_message(message)).await.map(|_| ())
+/// Delivers stored messages through Discord's REST API.
+pub struct DiscordDeliverer {
+    pub http: std::sync::Arc<Http>,
+}
+
+/// Discord's JSON error code for "Cannot send messages to this user".
+const CANNOT_DM: isize = 50007;
+
+fn classify(err: serenity::Error) -> DeliveryError {
+    use serenity::all::HttpError;
+    match err {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(resp)) => {
+            let status = resp.status_code.as_u16();
+            let reason = format!("HTTP {status} code {}: {}", resp.error.code, resp.error.message);
+            if status == 429 || status >= 500 {
+                // serenity 0.12's ErrorResponse keeps no headers and drops `retry_after` from the
+                // body, so the outbox's own backoff (5 s doubling) applies; it is longer than the
+                // per-route waits Discord asks of DMs.
+                DeliveryError::Transient { retry_after_ms: None, reason }
+            } else if resp.error.code == CANNOT_DM || status == 403 || status == 404 || status == 400 {
+                DeliveryError::Permanent(reason)
+            } else {
+                DeliveryError::Transient { retry_after_ms: None, reason }
             }
-        };
-        if let Err(err) = result {
-            tracing::warn!(error = %err, "could not perform effect");
         }
+        // Connection reset, timeout, DNS: the network, not the request.
+        other => DeliveryError::Transient { retry_after_ms: None, reason: other.to_string() },
+    }
+}
+
+impl Deliverer for DiscordDeliverer {
+    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+        let http = &*self.http;
+        let channel = match target {
+            OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id,
+            OutboxTarget::Channel(c) => serenity::all::ChannelId::new(c),
+        };
+        channel.send_message(http, create_message(message)).await.map(|_| ()).map_err(classify)
     }
 }

@@ -4,6 +4,8 @@
 //! through sqlx's `Any` driver. Times are unix milliseconds (`BIGINT`), Discord ids are `i64`
 //! (see [`id`]). Each backend has its own migration folder because DDL differs.
 
+pub mod directory;
+pub mod jobs;
 pub mod questions;
 
 use std::str::FromStr;

@@ -1,0 +1,216 @@
+//! The outbox (messages stored before they are sent) and timers (reminders, escalations,
+//! expiry). Rows are claimed with a lease, so when several processes share one database each
+//! row is handled by one of them; a process that dies mid-way leaves the row to be claimed again
+//! when the lease runs out.
+
+use super::{id, Store};
+
+/// Where a stored message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxTarget {
+    User(u64),
+    Channel(u64),
+}
+
+/// A claimed outbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub target: OutboxTarget,
+    pub payload: String,
+    pub on_failure: Option<String>,
+    /// Attempts including this one.
+    pub attempts: i64,
+}
+
+/// A claimed timer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timer {
+    pub id: i64,
+    pub kind: String,
+    pub subject_id: i64,
+    pub due_at: i64,
+}
+
+type OutboxRow = (i64, String, i64, String, Option<String>, i64);
+
+fn outbox_item(r: OutboxRow) -> OutboxItem {
+    let target =
+        if r.1 == "channel" { OutboxTarget::Channel(id::from_db(r.2)) } else { OutboxTarget::User(id::from_db(r.2)) };
+    OutboxItem { id: r.0, target, payload: r.3, on_failure: r.4, attempts: r.5 }
+}
+
+const OUTBOX_RETURNING: &str = "RETURNING id, kind, target, payload, on_failure, attempts";
+
+impl Store {
+    /// Stores a message to deliver; returns its id.
+    pub async fn enqueue(
+        &self,
+        target: OutboxTarget,
+        payload: &str,
+        on_failure: Option<&str>,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let (kind, to) = match target {
+            OutboxTarget::User(u) => ("dm", u),
+            OutboxTarget::Channel(c) => ("channel", c),
+        };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO outbox (kind, target, payload, on_failure, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(kind)
+        .bind(id::to_db(to))
+        .bind(payload)
+        .bind(on_failure)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Claims up to `limit` due messages for `lease_ms`.
+    pub async fn claim_outbox(&self, now: i64, lease_ms: i64, limit: i64) -> sqlx::Result<Vec<OutboxItem>> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+              AND locked_until < $2 ORDER BY id LIMIT $3{}) \
+             AND sent_at IS NULL AND failed_at IS NULL AND locked_until < $2 {OUTBOX_RETURNING}",
+            self.skip_locked()
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(outbox_item).collect())
+    }
+
+    /// Claims one given message if it is still waiting (used right after an interaction).
+    pub async fn claim_outbox_item(&self, item_id: i64, now: i64, lease_ms: i64) -> sqlx::Result<Option<OutboxItem>> {
+        let row: Option<OutboxRow> = sqlx::query_as(&format!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id = $3 \
+             AND sent_at IS NULL AND failed_at IS NULL AND locked_until < $2 {OUTBOX_RETURNING}"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(item_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(outbox_item))
+    }
+
+    /// Marks a message delivered.
+    pub async fn outbox_sent(&self, item_id: i64, now: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE outbox SET sent_at = $1, locked_until = 0, last_error = NULL WHERE id = $2")
+            .bind(now)
+            .bind(item_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Schedules another attempt.
+    pub async fn outbox_retry(&self, item_id: i64, next_at: i64, error: &str) -> sqlx::Result<()> {
+        sqlx::query("UPDATE outbox SET next_attempt_at = $1, locked_until = 0, last_error = $2 WHERE id = $3")
+            .bind(next_at)
+            .bind(error)
+            .bind(item_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Gives up on a message.
+    pub async fn outbox_failed(&self, item_id: i64, now: i64, error: &str) -> sqlx::Result<()> {
+        sqlx::query("UPDATE outbox SET failed_at = $1, locked_until = 0, last_error = $2 WHERE id = $3")
+            .bind(now)
+            .bind(error)
+            .bind(item_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Messages not yet delivered nor given up on.
+    pub async fn outbox_pending(&self) -> sqlx::Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    /// Schedules a timer; returns its id.
+    pub async fn schedule(&self, kind: &str, subject_id: i64, due_at: i64, now: i64) -> sqlx::Result<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO timers (kind, subject_id, due_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(kind)
+        .bind(subject_id)
+        .bind(due_at)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Cancels the open timers of a kind for a subject; returns how many.
+    pub async fn cancel_timers(&self, kind: &str, subject_id: i64, now: i64) -> sqlx::Result<u64> {
+        let done =
+            sqlx::query("UPDATE timers SET done_at = $1 WHERE kind = $2 AND subject_id = $3 AND done_at IS NULL")
+                .bind(now)
+                .bind(kind)
+                .bind(subject_id)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Claims up to `limit` due timers for `lease_ms`.
+    pub async fn claim_timers(&self, now: i64, lease_ms: i64, limit: i64) -> sqlx::Result<Vec<Timer>> {
+        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(&format!(
+            "UPDATE timers SET locked_until = $1 WHERE id IN \
+             (SELECT id FROM timers WHERE done_at IS NULL AND due_at <= $2 AND locked_until < $2 \
+              ORDER BY due_at, id LIMIT $3{}) \
+             AND done_at IS NULL AND locked_until < $2 RETURNING id, kind, subject_id, due_at",
+            self.skip_locked()
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| Timer { id: r.0, kind: r.1, subject_id: r.2, due_at: r.3 }).collect())
+    }
+
+    /// Marks a timer done.
+    pub async fn finish_timer(&self, timer_id: i64, now: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE timers SET done_at = $1, locked_until = 0 WHERE id = $2")
+            .bind(now)
+            .bind(timer_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Open timers of a kind for a subject, by due time (for tests and `/channels request`).
+    pub async fn open_timers(&self, kind: &str, subject_id: i64) -> sqlx::Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT due_at FROM timers WHERE kind = $1 AND subject_id = $2 AND done_at IS NULL ORDER BY due_at",
+        )
+        .bind(kind)
+        .bind(subject_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// On PostgreSQL, rows another process is claiming are skipped rather than waited for; the
+    /// outer re-check of the lease keeps the claim exact on both backends.
+    fn skip_locked(&self) -> &'static str {
+        match self.backend() {
+            super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            super::Backend::Sqlite => "",
+        }
+    }
+}
