@@ -9,6 +9,7 @@ pub mod core;
 pub mod discord;
 pub mod guideline;
 pub mod i18n;
+pub mod org;
 pub mod sandbox;
 pub mod store;
 

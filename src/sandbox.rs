@@ -23,11 +23,16 @@ pub struct Persona {
     pub role: &'static str,
     pub locale: Locale,
     pub admin: bool,
+    pub roles: Vec<u64>,
 }
 
 /// The sandbox's guild and channel ids.
 pub const GUILD_ID: u64 = 900_000_000_000_000_001;
 pub const CHANNEL_ID: u64 = 900_000_000_000_000_010;
+/// The channel where the communications officers review requests.
+pub const REVIEW_CHANNEL_ID: u64 = 900_000_000_000_000_011;
+/// The role of the communications officers in the sandbox server.
+pub const OFFICER_ROLE: u64 = 900_000_000_000_000_100;
 
 /// The people you can play.
 pub fn personas() -> Vec<Persona> {
@@ -38,6 +43,7 @@ pub fn personas() -> Vec<Persona> {
             name: "Kari Nordmann",
             role: "employee",
             locale: Locale::Nn,
+            roles: vec![],
             admin: false,
         },
         Persona {
@@ -46,6 +52,7 @@ pub fn personas() -> Vec<Persona> {
             name: "Ola Leiar",
             role: "manager",
             locale: Locale::Nn,
+            roles: vec![],
             admin: false,
         },
         Persona {
@@ -54,6 +61,7 @@ pub fn personas() -> Vec<Persona> {
             name: "Ingrid Informasjon",
             role: "officer",
             locale: Locale::Nn,
+            roles: vec![OFFICER_ROLE],
             admin: false,
         },
         Persona {
@@ -62,6 +70,7 @@ pub fn personas() -> Vec<Persona> {
             name: "Arne Admin",
             role: "admin",
             locale: Locale::Nn,
+            roles: vec![],
             admin: true,
         },
         Persona {
@@ -70,6 +79,7 @@ pub fn personas() -> Vec<Persona> {
             name: "Emma English",
             role: "employee (English)",
             locale: Locale::En,
+            roles: vec![],
             admin: false,
         },
     ]
@@ -157,6 +167,34 @@ impl Sandbox {
         }
     }
 
+    /// Puts the sandbox's people into the member directory and, on a fresh database, sets the
+    /// server up as an admin would (the officers' role and the review channel).
+    pub async fn seed(&self) -> anyhow::Result<()> {
+        let members: Vec<_> = personas()
+            .into_iter()
+            .map(|p| crate::store::directory::Member {
+                guild_id: GUILD_ID,
+                user_id: p.user_id,
+                username: p.key.to_string(),
+                display_name: p.name.to_string(),
+                roles: p.roles.clone(),
+                is_bot: false,
+                present: true,
+            })
+            .collect();
+        self.app.members_seen(&members).await;
+        let store = &self.app.store;
+        let now = self.app.clock.now_ms();
+        let admin = personas()[3].user_id;
+        if store.setting(GUILD_ID, crate::org::COMMUNICATIONS_ROLE).await?.is_none() {
+            store.set_setting(GUILD_ID, crate::org::COMMUNICATIONS_ROLE, &OFFICER_ROLE.to_string(), admin, now).await?;
+        }
+        if store.setting(GUILD_ID, crate::org::REVIEW_CHANNEL).await?.is_none() {
+            store.set_setting(GUILD_ID, crate::org::REVIEW_CHANNEL, &REVIEW_CHANNEL_ID.to_string(), admin, now).await?;
+        }
+        Ok(())
+    }
+
     /// The prompt to show.
     pub fn prompt(&self) -> String {
         match &self.pending {
@@ -207,7 +245,7 @@ impl Sandbox {
             locale: self.current.locale,
             display_name: self.current.name.to_string(),
             can_manage_guild: self.current.admin,
-            role_ids: Vec::new(),
+            role_ids: self.current.roles.clone(),
         }
     }
 
@@ -518,7 +556,18 @@ pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
         line.push('\n');
     }
     out.push_str(&line);
-    out
+    names(&out)
+}
+
+/// Shows Discord mentions of the sandbox's people, role and channels as names.
+fn names(text: &str) -> String {
+    let mut out = text.to_string();
+    for p in personas() {
+        out = out.replace(&format!("<@{}>", p.user_id), &format!("@{}", p.name));
+    }
+    out.replace(&format!("<@&{OFFICER_ROLE}>"), "@informasjonskonsulent")
+        .replace(&format!("<#{CHANNEL_ID}>"), "#general")
+        .replace(&format!("<#{REVIEW_CHANNEL_ID}>"), "#godkjenning")
 }
 
 /// Parses `/name sub opt:value ...`. A subcommand's only required string option may be given
@@ -580,14 +629,18 @@ pub fn parse_command(line: &str) -> Result<CommandInput, String> {
                 OptionValue::Integer(value.parse().map_err(|_| format!("{n} must be a whole number"))?)
             }
             OptionKind::Bool => OptionValue::Bool(matches!(value.as_str(), "true" | "yes" | "ja")),
-            OptionKind::User | OptionKind::Role | OptionKind::Channel => {
-                let id = resolve_person(&value).ok_or_else(|| format!("{n}: no such person or id {value:?}"))?;
-                match o.kind {
-                    OptionKind::User => OptionValue::User(id),
-                    OptionKind::Role => OptionValue::Role(id),
-                    _ => OptionValue::Channel(id),
-                }
+            OptionKind::User => {
+                OptionValue::User(resolve_person(&value).ok_or_else(|| format!("{n}: no such person or id {value:?}"))?)
             }
+            OptionKind::Role => OptionValue::Role(match value.trim_start_matches('@') {
+                "officer" | "officers" | "informasjonskonsulent" => OFFICER_ROLE,
+                v => v.parse().map_err(|_| format!("{n}: say officers or a role id"))?,
+            }),
+            OptionKind::Channel => OptionValue::Channel(match value.trim_start_matches('#') {
+                "general" => CHANNEL_ID,
+                "review" | "godkjenning" => REVIEW_CHANNEL_ID,
+                v => v.parse().map_err(|_| format!("{n}: say #general, #review or a channel id"))?,
+            }),
             OptionKind::Attachment => {
                 return Err("Attachments cannot be given in the sandbox; leave the option out.".into());
             }
@@ -613,6 +666,9 @@ fn resolve_person(s: &str) -> Option<u64> {
 pub async fn run(app: App, clock: OffsetClock) -> std::io::Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut sandbox = Sandbox::with_clock(app, clock);
+    if let Err(e) = sandbox.seed().await {
+        return Err(std::io::Error::other(format!("setting up the sandbox failed: {e:#}")));
+    }
     let mut stdout = tokio::io::stdout();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     stdout.write_all(sandbox.banner().as_bytes()).await?;

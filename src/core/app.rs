@@ -65,6 +65,28 @@ impl App {
         }
     }
 
+    /// Records members the gateway reported (server join, member add or update).
+    pub async fn members_seen(&self, members: &[crate::store::directory::Member]) {
+        let now = self.clock.now_ms();
+        for m in members {
+            if let Err(e) = self.store.upsert_member(m, now).await {
+                tracing::warn!(user = m.user_id, error = %e, "storing a member failed");
+            }
+        }
+    }
+
+    /// A member left the server: the directory forgets them, and features that depend on them
+    /// (responsible people of a channel, say) are told.
+    pub async fn member_left(&self, guild_id: u64, user_id: u64) -> Outcome {
+        match self.store.member_left(guild_id, user_id, self.clock.now_ms()).await {
+            Ok(_) => Outcome::reply(crate::core::Reply::Nothing),
+            Err(e) => {
+                tracing::warn!(user = user_id, error = %e, "recording a member who left failed");
+                Outcome::reply(crate::core::Reply::Nothing)
+            }
+        }
+    }
+
     fn user_error(&self, actor: &Actor, e: &UserError) -> Outcome {
         let args: Vec<(&str, &str)> = e.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         Outcome::ephemeral(t(actor.locale, e.key, &args))
@@ -75,6 +97,7 @@ impl App {
             Input::Command(cmd) => match cmd.name.as_str() {
                 "guideline" => guideline::command(self, actor, &cmd).await,
                 "help" => Ok(help::help(actor.locale)),
+                "setup" => crate::org::command(self, actor, &cmd).await,
                 "new-channel" | "report-threat" => Ok(help::not_yet(actor.locale, &cmd.name)),
                 _ => Err(UserError::new("common.unknown-command").into()),
             },

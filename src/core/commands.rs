@@ -156,6 +156,23 @@ pub fn all() -> Vec<CommandSpec> {
             in_dms: true,
         },
         CommandSpec {
+            name: "setup",
+            description_key: "cmd.setup.description".into(),
+            options: vec![
+                sub(
+                    "communications-role",
+                    vec![OptionSpec::new(OptionKind::Role, "role", "cmd.setup.role").required()],
+                ),
+                sub(
+                    "review-channel",
+                    vec![OptionSpec::new(OptionKind::Channel, "channel", "cmd.setup.channel").required()],
+                ),
+                sub("show", Vec::new()),
+            ],
+            admin_only: true,
+            in_dms: false,
+        },
+        CommandSpec {
             name: "help",
             description_key: "cmd.help.description".into(),
             options: Vec::new(),
@@ -163,6 +180,13 @@ pub fn all() -> Vec<CommandSpec> {
             in_dms: true,
         },
     ]
+}
+
+/// A subcommand of `/setup` with its options.
+fn sub(name: &'static str, options: Vec<OptionSpec>) -> OptionSpec {
+    let mut s = OptionSpec::new(OptionKind::SubCommand, name, format!("cmd.setup.{name}"));
+    s.options = options;
+    s
 }
 
 /// The longest free-text question accepted by `/guideline ask`.

@@ -127,3 +127,16 @@ pub fn modal(i: &ModalInteraction) -> Input {
         .collect();
     Input::ModalSubmit { custom_id: i.data.custom_id.clone(), fields }
 }
+
+/// A server member as the directory stores it.
+pub fn member(m: &Member) -> crate::store::directory::Member {
+    crate::store::directory::Member {
+        guild_id: m.guild_id.get(),
+        user_id: m.user.id.get(),
+        username: m.user.name.clone(),
+        display_name: m.nick.clone().or_else(|| m.user.global_name.clone()).unwrap_or_else(|| m.user.name.clone()),
+        roles: m.roles.iter().map(|r| r.get()).collect(),
+        is_bot: m.user.bot,
+        present: true,
+    }
+}

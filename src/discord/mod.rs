@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GatewayIntents,
-    GuildId, Http, HttpBuilder, Interaction, Message as DMessage, Ready,
+    Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GatewayIntents, Guild,
+    GuildId, GuildMemberUpdateEvent, GuildMembersChunkEvent, Http, HttpBuilder, Interaction, Member,
+    Message as DMessage, Ready,
 };
 use serenity::async_trait;
 use tokio::sync::Notify;
@@ -206,6 +207,44 @@ impl EventHandler for Handler {
             }
             _ => debug!("ignoring an interaction kind the bot does not use"),
         }
+    }
+
+    async fn guild_create(&self, _ctx: Context, guild: Guild, _is_new: Option<bool>) {
+        let members: Vec<_> = guild.members.values().map(convert::member).collect();
+        self.app.members_seen(&members).await;
+        info!(guild = guild.id.get(), members = members.len(), "server members synchronised");
+    }
+
+    async fn guild_members_chunk(&self, _ctx: Context, chunk: GuildMembersChunkEvent) {
+        let members: Vec<_> = chunk.members.values().map(convert::member).collect();
+        self.app.members_seen(&members).await;
+    }
+
+    async fn guild_member_addition(&self, _ctx: Context, member: Member) {
+        self.app.members_seen(&[convert::member(&member)]).await;
+    }
+
+    async fn guild_member_update(
+        &self,
+        _ctx: Context,
+        _old: Option<Member>,
+        new: Option<Member>,
+        _e: GuildMemberUpdateEvent,
+    ) {
+        if let Some(m) = new {
+            self.app.members_seen(&[convert::member(&m)]).await;
+        }
+    }
+
+    async fn guild_member_removal(
+        &self,
+        _ctx: Context,
+        guild_id: GuildId,
+        user: serenity::all::User,
+        _m: Option<Member>,
+    ) {
+        let outcome = self.app.member_left(guild_id.get(), user.id.get()).await;
+        self.app.deliver_ids(&self.deliverer, &outcome.queued).await;
     }
 
     async fn message(&self, ctx: Context, msg: DMessage) {
