@@ -1395,6 +1395,15 @@ fn oracle_matches_literal_segments_and_narrows_unions() {
     let v = check("POST", "/interactions/1/tok/callback", None, Some(&body));
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(v[0].pointer, "/data/components/0/components/0/style");
+    // A value outside an enumeration written as a union of constants.
+    let body = json!({"content": "x", "allowed_mentions": {"parse": ["bogus"]}});
+    let v = check("POST", "/channels/1/messages", None, Some(&body));
+    assert_eq!(v[0].pointer, "/allowed_mentions/parse/0", "{v:?}");
+    assert!(
+        v[0].rule
+            .contains("\"bogus\" is not one of \"users\", \"roles\", \"everyone\""),
+        "{v:?}"
+    );
     // A component type no branch has.
     let body = json!({"content": "x", "components": [{"type": 99}]});
     let v = check("POST", "/channels/1/messages", None, Some(&body));

@@ -83,16 +83,17 @@ fn default_spec_path() -> PathBuf {
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let from_env = std::env::var_os("DISCORD_OPENAPI").map(PathBuf::from);
         let default = default_spec_path();
-        let path = match &from_env {
-            Some(p) if p.is_file() => p.clone(),
-            _ if default.is_file() => default.clone(),
-            _ => panic!(
-                "Discord OpenAPI spec not found: set DISCORD_OPENAPI (now {}) or put it at {}",
-                from_env
-                    .as_ref()
-                    .map_or("unset".to_string(), |p| p.display().to_string()),
+        let path = match std::env::var_os("DISCORD_OPENAPI").map(PathBuf::from) {
+            Some(p) if p.is_file() => p,
+            Some(p) => panic!(
+                "Discord OpenAPI spec not found: DISCORD_OPENAPI={} is not a file (default location: {})",
+                p.display(),
+                default.display()
+            ),
+            None if default.is_file() => default,
+            None => panic!(
+                "Discord OpenAPI spec not found: set DISCORD_OPENAPI or put the spec at {}",
                 default.display()
             ),
         };
@@ -504,6 +505,18 @@ impl Spec {
         let (node, where_) = self.schema_at(schema, schema_path);
         let branches = node?.as_array()?;
         let value = instance.pointer(pointer)?;
+        // An enumeration written as a union of constants: say which values are allowed.
+        let consts: Vec<&Value> = branches
+            .iter()
+            .filter_map(|b| self.deref(b).get("const"))
+            .collect();
+        if !consts.is_empty() && consts.len() == branches.len() {
+            let allowed: Vec<String> = consts.iter().map(|c| c.to_string()).collect();
+            return Some(vec![(
+                pointer.to_string(),
+                format!("{value} is not one of {} [{where_}]", allowed.join(", ")),
+            )]);
+        }
         let discriminator = value.get("type");
         let mut candidates: Vec<&Value> = Vec::new();
         let mut allowed: Vec<Value> = Vec::new();

@@ -1005,6 +1005,10 @@ impl StandIn {
 
     // ----- gateway controls -----
 
+    /// Sends a control to the live connection.
+    ///
+    /// # Panics
+    /// When no client is connected (e.g. right after a reconnect, before the new connection).
     fn control(&self, ctl: Ctl) {
         let st = self.shared.lock();
         let (_, tx) = st
