@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GatewayIntents, Guild,
-    GuildId, GuildMemberUpdateEvent, GuildMembersChunkEvent, Http, HttpBuilder, Interaction, Member,
-    Message as DMessage, Ready,
+    ChunkGuildFilter, Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler,
+    GatewayIntents, Guild, GuildId, GuildMemberUpdateEvent, GuildMembersChunkEvent, Http, HttpBuilder, Interaction,
+    Member, Message as DMessage, Ready,
 };
 use serenity::async_trait;
 use tokio::sync::Notify;
@@ -209,15 +209,19 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn guild_create(&self, _ctx: Context, guild: Guild, _is_new: Option<bool>) {
+    async fn guild_create(&self, ctx: Context, guild: Guild, _is_new: Option<bool>) {
         let members: Vec<_> = guild.members.values().map(convert::member).collect();
         self.app.members_seen(&members).await;
-        info!(guild = guild.id.get(), members = members.len(), "server members synchronised");
+        // Without the presence intent GUILD_CREATE carries only the bot itself: ask for the
+        // whole member list (it arrives as GUILD_MEMBERS_CHUNK).
+        ctx.shard.chunk_guild(guild.id, None, false, ChunkGuildFilter::None, None);
+        info!(guild = guild.id.get(), members = members.len(), "joined server; requesting its members");
     }
 
     async fn guild_members_chunk(&self, _ctx: Context, chunk: GuildMembersChunkEvent) {
         let members: Vec<_> = chunk.members.values().map(convert::member).collect();
         self.app.members_seen(&members).await;
+        debug!(guild = chunk.guild_id.get(), members = members.len(), "server members synchronised");
     }
 
     async fn guild_member_addition(&self, _ctx: Context, member: Member) {
@@ -329,35 +333,79 @@ pub async fn preflight(http: &Http, cfg: &Config, attempts: u32) -> Result<(), S
     Err(StartError::Unreachable { url, attempts, last })
 }
 
-/// Connects and serves until SIGINT/SIGTERM, then finishes in-flight work.
-pub async fn run(cfg: Config, app: App, startup_attempts: u32) -> Result<(), StartError> {
+/// A running bot: the gateway client and the background worker.
+pub struct Running {
+    client_task: Option<tokio::task::JoinHandle<Result<(), StartError>>>,
+    worker: tokio::task::JoinHandle<()>,
+    shards: Arc<serenity::gateway::ShardManager>,
+    stop: tokio::sync::watch::Sender<bool>,
+    in_flight: Arc<InFlight>,
+    app: App,
+}
+
+impl Running {
+    /// Stops: closes the gateway, lets in-flight interactions finish (up to 10 s), stops the
+    /// worker and closes the database pool.
+    pub async fn shutdown(self) -> Result<(), StartError> {
+        info!("shutting down: closing the gateway");
+        let _ = self.stop.send(true);
+        self.shards.shutdown_all().await;
+        let result = match self.client_task {
+            Some(task) => match task.await {
+                Ok(r) => r,
+                Err(e) => Err(StartError::Client(e.to_string())),
+            },
+            None => Ok(()),
+        };
+        if !self.in_flight.wait_idle(Duration::from_secs(10)).await {
+            warn!("some interactions were still running at shutdown");
+        }
+        let _ = self.worker.await;
+        self.app.store.close().await;
+        info!("stopped");
+        result
+    }
+
+    /// Waits until the client stops by itself (an error such as a refused token).
+    pub async fn wait(&mut self) -> Result<(), StartError> {
+        match self.client_task.take() {
+            Some(task) => match task.await {
+                Ok(r) => r,
+                Err(e) => Err(StartError::Client(e.to_string())),
+            },
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Checks the token, connects to the gateway and starts serving in the background.
+pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Running, StartError> {
     let token = cfg.token.as_ref().map(|t| t.expose().to_string()).unwrap_or_default();
-    let http = http(&cfg, &token);
+    let http = Arc::new(http(&cfg, &token));
     preflight(&http, &cfg, startup_attempts).await?;
     let in_flight = Arc::new(InFlight::default());
-    let http = Arc::new(http);
     let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), http.clone());
     let mut client = serenity::client::ClientBuilder::new_with_http(http_for_client(&cfg, &token), intents())
         .event_handler(handler)
         .await
         .map_err(|e| StartError::Client(e.to_string()))?;
     let shards = client.shard_manager.clone();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        info!("shutting down: closing the gateway");
-        let _ = stop_tx.send(true);
-        shards.shutdown_all().await;
-    });
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(background_worker(app.clone(), DiscordDeliverer { http }, stop_rx));
-    let result = client.start().await.map_err(|e| StartError::Client(e.to_string()));
-    let _ = worker.await;
-    if !in_flight.wait_idle(Duration::from_secs(10)).await {
-        warn!("some interactions were still running at shutdown");
+    let client_task = tokio::spawn(async move { client.start().await.map_err(|e| StartError::Client(e.to_string())) });
+    Ok(Running { client_task: Some(client_task), worker, shards, stop, in_flight, app })
+}
+
+/// Connects and serves until SIGINT/SIGTERM, then finishes in-flight work.
+pub async fn run(cfg: Config, app: App, startup_attempts: u32) -> Result<(), StartError> {
+    let mut running = start(cfg, app, startup_attempts).await?;
+    tokio::select! {
+        _ = shutdown_signal() => running.shutdown().await,
+        r = running.wait() => {
+            let _ = running.shutdown().await;
+            r
+        }
     }
-    app.store.close().await;
-    info!("stopped");
-    result
 }
 
 /// A second HTTP client for the gateway client (serenity takes its own by value).

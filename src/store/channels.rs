@@ -141,7 +141,11 @@ impl Store {
     }
 
     /// The requester's requests in the given statuses, newest first.
-    pub async fn channel_requests_of(&self, requester_id: u64, statuses: &[&str]) -> sqlx::Result<Vec<ChannelRequestRow>> {
+    pub async fn channel_requests_of(
+        &self,
+        requester_id: u64,
+        statuses: &[&str],
+    ) -> sqlx::Result<Vec<ChannelRequestRow>> {
         let list = status_list(statuses);
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLS} FROM channel_requests WHERE requester_id = $1 AND status IN ({list}) \

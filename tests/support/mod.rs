@@ -15,10 +15,6 @@ pub use standin::{ids, Body, InteractionRef, MessageRef, Recorded, StandIn, User
 /// `serenity::client::dispatch` at debug so that a dispatch serenity cannot parse (which it
 /// drops silently) shows up. Safe to call from every test.
 pub fn init_logging() {
-    let filter = std::env::var("RUST_LOG")
-        .unwrap_or_else(|_| "warn,serenity::client::dispatch=debug".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,serenity::client::dispatch=debug".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
 }

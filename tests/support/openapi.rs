@@ -48,11 +48,7 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() {
-            "(body)"
-        } else {
-            &self.pointer
-        };
+        let pointer = if self.pointer.is_empty() { "(body)" } else { &self.pointer };
         write!(f, "{} at {}: {}", self.request, pointer, self.rule)
     }
 }
@@ -92,10 +88,9 @@ pub fn spec() -> &'static Spec {
                 default.display()
             ),
             None if default.is_file() => default,
-            None => panic!(
-                "Discord OpenAPI spec not found: set DISCORD_OPENAPI or put the spec at {}",
-                default.display()
-            ),
+            None => {
+                panic!("Discord OpenAPI spec not found: set DISCORD_OPENAPI or put the spec at {}", default.display())
+            }
         };
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read Discord OpenAPI spec {}: {e}", path.display()));
@@ -131,11 +126,7 @@ fn percent_decode(s: &str, plus_is_space: bool) -> String {
                 continue;
             }
         }
-        out.push(if plus_is_space && bytes[i] == b'+' {
-            b' '
-        } else {
-            bytes[i]
-        });
+        out.push(if plus_is_space && bytes[i] == b'+' { b' ' } else { bytes[i] });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -165,11 +156,7 @@ impl Spec {
                     .collect()
             })
             .unwrap_or_default();
-        Spec {
-            doc,
-            templates,
-            validators: Mutex::new(HashMap::new()),
-        }
+        Spec { doc, templates, validators: Mutex::new(HashMap::new()) }
     }
 
     /// Resolves a local `$ref` (`#/components/...`) against the document.
@@ -181,11 +168,7 @@ impl Spec {
     /// Follows `$ref` chains until a node without `$ref`.
     fn deref<'s>(&'s self, mut node: &'s Value) -> &'s Value {
         for _ in 0..16 {
-            match node
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| self.resolve_ref(r))
-            {
+            match node.get("$ref").and_then(Value::as_str).and_then(|r| self.resolve_ref(r)) {
                 Some(next) => node = next,
                 None => break,
             }
@@ -201,20 +184,16 @@ impl Spec {
             if t.segments.len() != segs.len() {
                 continue;
             }
-            let fits = t
-                .segments
-                .iter()
-                .zip(&segs)
-                .all(|((lit, _), seg)| match lit {
-                    Some(lit) => lit == seg,
-                    None => !seg.is_empty(),
-                });
+            let fits = t.segments.iter().zip(&segs).all(|((lit, _), seg)| match lit {
+                Some(lit) => lit == seg,
+                None => !seg.is_empty(),
+            });
             if !fits {
                 continue;
             }
             // Literal segments win over parameters, position by position from the left.
             let rank: Vec<bool> = t.segments.iter().map(|(lit, _)| lit.is_some()).collect();
-            if best.as_ref().map_or(true, |(_, r)| rank > *r) {
+            if best.as_ref().is_none_or(|(_, r)| rank > *r) {
                 best = Some((t, rank));
             }
         }
@@ -237,18 +216,13 @@ impl Spec {
             return v.clone();
         }
         let mut root = self.doc.clone();
-        root.as_object_mut()
-            .expect("the spec is a JSON object")
-            .insert("allOf".into(), json!([schema]));
+        root.as_object_mut().expect("the spec is a JSON object").insert("allOf".into(), json!([schema]));
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .build(&root)
             .unwrap_or_else(|e| panic!("spec schema {key} does not compile: {e}"));
         let validator = Arc::new(validator);
-        self.validators
-            .lock()
-            .unwrap()
-            .insert(key, validator.clone());
+        self.validators.lock().unwrap().insert(key, validator.clone());
         validator
     }
 
@@ -267,16 +241,10 @@ impl Spec {
 
     /// All the ways `req` breaks the spec; empty when it conforms.
     pub fn check(&self, req: &RequestView<'_>) -> Vec<Violation> {
-        let violation = |pointer: &str, rule: String| Violation {
-            request: req.label.clone(),
-            pointer: pointer.to_string(),
-            rule,
-        };
+        let violation =
+            |pointer: &str, rule: String| Violation { request: req.label.clone(), pointer: pointer.to_string(), rule };
         let Some((template, params)) = self.match_path(req.path) else {
-            return vec![violation(
-                "route",
-                "path not in Discord's OpenAPI spec".into(),
-            )];
+            return vec![violation("route", "path not in Discord's OpenAPI spec".into())];
         };
         let path_item = &self.doc["paths"][template];
         let method = req.method.to_ascii_lowercase();
@@ -284,21 +252,12 @@ impl Spec {
         if !op.is_object() {
             let mut allowed: Vec<String> = path_item
                 .as_object()
-                .map(|m| {
-                    m.keys()
-                        .filter(|k| *k != "parameters")
-                        .map(|k| k.to_uppercase())
-                        .collect()
-                })
+                .map(|m| m.keys().filter(|k| *k != "parameters").map(|k| k.to_uppercase()).collect())
                 .unwrap_or_default();
             allowed.sort();
             return vec![violation(
                 "route",
-                format!(
-                    "{} is not an operation of {template} (spec has {})",
-                    req.method,
-                    allowed.join(", ")
-                ),
+                format!("{} is not an operation of {template} (spec has {})", req.method, allowed.join(", ")),
             )];
         }
         let mut out = Vec::new();
@@ -306,10 +265,8 @@ impl Spec {
 
         // Path parameters.
         for (name, value) in &params {
-            let schema = parameters
-                .iter()
-                .find(|p| p["in"] == "path" && p["name"] == name.as_str())
-                .map(|p| &p["schema"]);
+            let schema =
+                parameters.iter().find(|p| p["in"] == "path" && p["name"] == name.as_str()).map(|p| &p["schema"]);
             if let Some(schema) = schema {
                 for (pointer, rule) in self.validate(schema, &Value::String(value.clone())) {
                     out.push(violation(&format!("path:{name}{pointer}"), rule));
@@ -327,16 +284,10 @@ impl Spec {
             let (name, raw) = pair.split_once('=').unwrap_or((pair, ""));
             let name = percent_decode(name, true);
             let raw = percent_decode(raw, true);
-            let Some(param) = parameters
-                .iter()
-                .find(|p| p["in"] == "query" && p["name"] == name.as_str())
-            else {
+            let Some(param) = parameters.iter().find(|p| p["in"] == "query" && p["name"] == name.as_str()) else {
                 out.push(violation(
                     &format!("query:{name}"),
-                    format!(
-                        "query parameter `{name}` is not in the spec for {} {template}",
-                        req.method
-                    ),
+                    format!("query parameter `{name}` is not in the spec for {} {template}", req.method),
                 ));
                 continue;
             };
@@ -352,16 +303,10 @@ impl Spec {
         let schema = request_body["content"]["application/json"]["schema"].clone();
         match (req.body, schema.is_null()) {
             (None, false) if request_body["required"] == true => {
-                out.push(violation(
-                    "",
-                    "the operation requires a body and none was sent".into(),
-                ));
+                out.push(violation("", "the operation requires a body and none was sent".into()));
             }
             (Some(body), true) if !body.is_null() => {
-                out.push(violation(
-                    "",
-                    format!("{} {template} takes no JSON body", req.method),
-                ));
+                out.push(violation("", format!("{} {template} takes no JSON body", req.method)));
             }
             (Some(body), false) => {
                 let mut body = body.clone();
@@ -408,12 +353,7 @@ impl Spec {
         self.validate_depth(schema, instance, 0)
     }
 
-    fn validate_depth(
-        &self,
-        schema: &Value,
-        instance: &Value,
-        depth: usize,
-    ) -> Vec<(String, String)> {
+    fn validate_depth(&self, schema: &Value, instance: &Value, depth: usize) -> Vec<(String, String)> {
         let validator = self.validator(schema);
         let mut out = Vec::new();
         for error in validator.iter_errors(instance) {
@@ -421,37 +361,22 @@ impl Spec {
             let schema_path = error.schema_path.as_str().to_string();
             let is_union = matches!(
                 error.kind,
-                jsonschema::error::ValidationErrorKind::AnyOf
-                    | jsonschema::error::ValidationErrorKind::OneOfNotValid
+                jsonschema::error::ValidationErrorKind::AnyOf | jsonschema::error::ValidationErrorKind::OneOfNotValid
             );
             if is_union && depth < 6 {
-                if let Some(narrowed) = self.narrow(schema, &schema_path, instance, &pointer, depth)
-                {
+                if let Some(narrowed) = self.narrow(schema, &schema_path, instance, &pointer, depth) {
                     out.extend(narrowed);
                     continue;
                 }
             }
-            out.push((
-                pointer,
-                format!(
-                    "{error} [{}]",
-                    self.describe_schema_path(schema, &schema_path)
-                ),
-            ));
+            out.push((pointer, format!("{error} [{}]", self.describe_schema_path(schema, &schema_path))));
         }
         out
     }
 
     /// Walks a validator's schema path (which includes `$ref` hops) to the schema node.
-    fn schema_at<'s>(
-        &'s self,
-        schema: &'s Value,
-        schema_path: &str,
-    ) -> (Option<&'s Value>, String) {
-        let mut segs = schema_path
-            .trim_start_matches('/')
-            .split('/')
-            .map(unescape_pointer_segment);
+    fn schema_at<'s>(&'s self, schema: &'s Value, schema_path: &str) -> (Option<&'s Value>, String) {
+        let mut segs = schema_path.trim_start_matches('/').split('/').map(unescape_pointer_segment);
         let mut node: &Value;
         let mut last_ref = String::from("request schema");
         let mut tail = String::new();
@@ -506,10 +431,7 @@ impl Spec {
         let branches = node?.as_array()?;
         let value = instance.pointer(pointer)?;
         // An enumeration written as a union of constants: say which values are allowed.
-        let consts: Vec<&Value> = branches
-            .iter()
-            .filter_map(|b| self.deref(b).get("const"))
-            .collect();
+        let consts: Vec<&Value> = branches.iter().filter_map(|b| self.deref(b).get("const")).collect();
         if !consts.is_empty() && consts.len() == branches.len() {
             let allowed: Vec<String> = consts.iter().map(|c| c.to_string()).collect();
             return Some(vec![(
@@ -529,11 +451,7 @@ impl Spec {
                 continue;
             }
             let type_schema = self.deref(&resolved["properties"]["type"]);
-            let accepts = match (
-                discriminator,
-                type_schema.get("enum"),
-                type_schema.get("const"),
-            ) {
+            let accepts = match (discriminator, type_schema.get("enum"), type_schema.get("const")) {
                 (Some(d), Some(Value::Array(e)), _) => {
                     allowed.extend(e.iter().cloned());
                     e.contains(d)
@@ -560,11 +478,7 @@ impl Spec {
                 format!(
                     "type {} matches no branch of the union (allowed: {}) [{where_}]",
                     discriminator.unwrap(),
-                    allowed
-                        .iter()
-                        .map(Value::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    allowed.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")
                 ),
             )]),
             _ => None,

@@ -29,9 +29,7 @@ pub const FLAG_LOADING: u64 = 1 << 7;
 /// increase and decode to a plausible creation time.
 pub fn snowflake() -> u64 {
     static LAST: AtomicU64 = AtomicU64::new(0);
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let candidate = (ms.saturating_sub(DISCORD_EPOCH_MS)) << 22;
     let mut last = LAST.load(Ordering::Relaxed);
     loop {
@@ -317,13 +315,7 @@ pub fn guild_create(world: &World, members: Vec<Value>) -> Value {
 }
 
 /// The READY payload.
-pub fn ready(
-    world: &World,
-    session_id: &str,
-    resume_url: &str,
-    shard: [u64; 2],
-    app_flags: u64,
-) -> Value {
+pub fn ready(world: &World, session_id: &str, resume_url: &str, shard: [u64; 2], app_flags: u64) -> Value {
     json!({
         "v": 10,
         "user": bot_user(world),
@@ -410,7 +402,7 @@ pub fn apply_message_body(world: &World, message: &mut Value, body: &Value) {
                     .get("allowed_mentions")
                     .and_then(|a| a.get("parse"))
                     .and_then(Value::as_array)
-                    .map_or(true, |p| p.iter().any(|x| x == "everyone")),
+                    .is_none_or(|p| p.iter().any(|x| x == "everyone")),
         );
     }
     if let Some(embeds) = obj.get("embeds") {
@@ -430,11 +422,7 @@ pub fn apply_message_body(world: &World, message: &mut Value, body: &Value) {
         message["embeds"] = Value::Array(embeds);
     }
     if let Some(components) = obj.get("components") {
-        message["components"] = if components.is_null() {
-            json!([])
-        } else {
-            components.clone()
-        };
+        message["components"] = if components.is_null() { json!([]) } else { components.clone() };
     }
     if let Some(flags) = obj.get("flags").and_then(Value::as_u64) {
         // Only EPHEMERAL, SUPPRESS_EMBEDS and SUPPRESS_NOTIFICATIONS can be set by a bot.
@@ -454,12 +442,9 @@ pub fn apply_message_body(world: &World, message: &mut Value, body: &Value) {
 /// Removes `null` members of objects, recursively (Discord omits absent optional fields).
 pub fn strip_nulls(value: &Value) -> Value {
     match value {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), strip_nulls(v)))
-                .collect(),
-        ),
+        Value::Object(m) => {
+            Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect())
+        }
         Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
         other => other.clone(),
     }
@@ -474,24 +459,11 @@ pub fn command(world: &World, id: u64, guild_id: Option<u64>, body: &Value) -> V
     out.insert("version".into(), sf(snowflake()));
     out.insert("type".into(), json!(kind));
     out.insert("name".into(), body["name"].clone());
-    out.insert(
-        "name_localizations".into(),
-        body.get("name_localizations")
-            .cloned()
-            .unwrap_or(Value::Null),
-    );
-    out.insert(
-        "description".into(),
-        body.get("description")
-            .cloned()
-            .filter(|d| !d.is_null())
-            .unwrap_or(json!("")),
-    );
+    out.insert("name_localizations".into(), body.get("name_localizations").cloned().unwrap_or(Value::Null));
+    out.insert("description".into(), body.get("description").cloned().filter(|d| !d.is_null()).unwrap_or(json!("")));
     out.insert(
         "description_localizations".into(),
-        body.get("description_localizations")
-            .cloned()
-            .unwrap_or(Value::Null),
+        body.get("description_localizations").cloned().unwrap_or(Value::Null),
     );
     let permissions = match body.get("default_member_permissions") {
         Some(Value::String(s)) => Value::String(s.clone()),
@@ -499,13 +471,7 @@ pub fn command(world: &World, id: u64, guild_id: Option<u64>, body: &Value) -> V
         _ => Value::Null,
     };
     out.insert("default_member_permissions".into(), permissions);
-    out.insert(
-        "nsfw".into(),
-        body.get("nsfw")
-            .cloned()
-            .filter(|v| !v.is_null())
-            .unwrap_or(json!(false)),
-    );
+    out.insert("nsfw".into(), body.get("nsfw").cloned().filter(|v| !v.is_null()).unwrap_or(json!(false)));
     if let Some(options) = body.get("options").filter(|o| !o.is_null()) {
         out.insert("options".into(), strip_nulls(options));
     }
@@ -514,24 +480,15 @@ pub fn command(world: &World, id: u64, guild_id: Option<u64>, body: &Value) -> V
             out.insert("guild_id".into(), sf(g));
         }
         None => {
-            let dm = body
-                .get("dm_permission")
-                .and_then(Value::as_bool)
-                .unwrap_or(true);
+            let dm = body.get("dm_permission").and_then(Value::as_bool).unwrap_or(true);
             out.insert("dm_permission".into(), json!(dm));
             out.insert(
                 "contexts".into(),
-                body.get("contexts")
-                    .cloned()
-                    .filter(|v| !v.is_null())
-                    .unwrap_or(Value::Null),
+                body.get("contexts").cloned().filter(|v| !v.is_null()).unwrap_or(Value::Null),
             );
             out.insert(
                 "integration_types".into(),
-                body.get("integration_types")
-                    .cloned()
-                    .filter(|v| !v.is_null())
-                    .unwrap_or(json!([0])),
+                body.get("integration_types").cloned().filter(|v| !v.is_null()).unwrap_or(json!([0])),
             );
         }
     }
@@ -597,13 +554,10 @@ pub fn interaction(world: &World, spec: InteractionSpec<'_>) -> Value {
     });
     match spec.place {
         Place::Guild { channel_id } => {
-            let c = world
-                .channel(channel_id)
-                .expect("interaction in a channel of the world");
+            let c = world.channel(channel_id).expect("interaction in a channel of the world");
             let perms = member_permissions(world, spec.user);
             out["guild_id"] = sf(world.guild_id);
-            out["guild"] =
-                json!({"id": sf(world.guild_id), "locale": world.guild_locale, "features": []});
+            out["guild"] = json!({"id": sf(world.guild_id), "locale": world.guild_locale, "features": []});
             out["guild_locale"] = json!(world.guild_locale);
             out["channel"] = interaction_channel(world, c, perms);
             out["member"] = interaction_member(world, spec.user);

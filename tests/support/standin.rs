@@ -171,17 +171,14 @@ impl Default for World {
             | Permissions::CREATE_PUBLIC_THREADS
             | Permissions::CONNECT
             | Permissions::SPEAK;
-        let user =
-            |id, username: &str, global: &str, locale: &str, roles: Vec<u64>, manage_guild| {
-                UserSpec {
-                    id,
-                    username: username.into(),
-                    global_name: Some(global.into()),
-                    locale: locale.into(),
-                    roles,
-                    manage_guild,
-                }
-            };
+        let user = |id, username: &str, global: &str, locale: &str, roles: Vec<u64>, manage_guild| UserSpec {
+            id,
+            username: username.into(),
+            global_name: Some(global.into()),
+            locale: locale.into(),
+            roles,
+            manage_guild,
+        };
         World {
             guild_id: ids::GUILD,
             guild_name: "Volda kommune".into(),
@@ -203,12 +200,7 @@ impl Default for World {
             token: "MTMwMDAwMDAwMDAwMDAwMDIwMQ.standin.bot-token".into(),
             joined_at: "2025-01-06T08:00:00.000000+00:00".into(),
             channels: vec![
-                ChannelSpec {
-                    id: ids::GENERAL,
-                    name: "general".into(),
-                    topic: Some("Allment".into()),
-                    position: 0,
-                },
+                ChannelSpec { id: ids::GENERAL, name: "general".into(), topic: Some("Allment".into()), position: 0 },
                 ChannelSpec {
                     id: ids::KOMMUNIKASJON,
                     name: "kommunikasjon".into(),
@@ -227,8 +219,7 @@ impl Default for World {
                 RoleSpec {
                     id: ids::ROLE_INFORMASJONSKONSULENT,
                     name: "Informasjonskonsulent".into(),
-                    permissions: (Permissions::MANAGE_MESSAGES | Permissions::MENTION_EVERYONE)
-                        .bits(),
+                    permissions: (Permissions::MANAGE_MESSAGES | Permissions::MENTION_EVERYONE).bits(),
                     position: 2,
                     color: 0x1F8B4C,
                 },
@@ -255,30 +246,9 @@ impl Default for World {
                 },
             ],
             users: vec![
-                user(
-                    ids::EMPLOYEE,
-                    "kari.nordmann",
-                    "Kari Nordmann",
-                    "no",
-                    vec![],
-                    false,
-                ),
-                user(
-                    ids::ENGLISH_EMPLOYEE,
-                    "john.smith",
-                    "John Smith",
-                    "en-US",
-                    vec![],
-                    false,
-                ),
-                user(
-                    ids::DEPARTMENT_HEAD,
-                    "ola.hansen",
-                    "Ola Hansen",
-                    "no",
-                    vec![ids::ROLE_LEIAR],
-                    false,
-                ),
+                user(ids::EMPLOYEE, "kari.nordmann", "Kari Nordmann", "no", vec![], false),
+                user(ids::ENGLISH_EMPLOYEE, "john.smith", "John Smith", "en-US", vec![], false),
+                user(ids::DEPARTMENT_HEAD, "ola.hansen", "Ola Hansen", "no", vec![ids::ROLE_LEIAR], false),
                 user(
                     ids::COMMS_OFFICER,
                     "ingrid.berg",
@@ -287,14 +257,7 @@ impl Default for World {
                     vec![ids::ROLE_INFORMASJONSKONSULENT],
                     false,
                 ),
-                user(
-                    ids::ADMIN,
-                    "per.admin",
-                    "Per Admin",
-                    "no",
-                    vec![ids::ROLE_ADMIN],
-                    true,
-                ),
+                user(ids::ADMIN, "per.admin", "Per Admin", "no", vec![ids::ROLE_ADMIN], true),
                 user(ids::UNRELATED, "lars.vik", "Lars Vik", "no", vec![], false),
             ],
             dm_blocked: HashSet::new(),
@@ -403,9 +366,7 @@ impl Recorded {
     /// The file parts of a multipart body.
     pub fn files(&self) -> Vec<&Part> {
         match &self.body {
-            Body::Multipart { parts, .. } => {
-                parts.iter().filter(|p| p.filename.is_some()).collect()
-            }
+            Body::Multipart { parts, .. } => parts.iter().filter(|p| p.filename.is_some()).collect(),
             _ => vec![],
         }
     }
@@ -513,11 +474,7 @@ pub struct MessageRef {
 /// What a fault does.
 #[derive(Clone, Debug)]
 enum FaultKind {
-    Respond {
-        status: u16,
-        body: Value,
-        headers: Vec<(String, String)>,
-    },
+    Respond { status: u16, body: Value, headers: Vec<(String, String)> },
     Delay(Duration),
 }
 
@@ -628,9 +585,7 @@ const COMPRESS_OVER: usize = 1024;
 impl StandIn {
     /// Starts the stand-in on a free port of 127.0.0.1.
     pub async fn start(world: World) -> StandIn {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
         let shared = Arc::new(Shared {
             state: Mutex::new(Inner {
@@ -691,12 +646,7 @@ impl StandIn {
 
     /// Waits until `check` returns `Some`, re-checking on every change; panics on timeout with
     /// `what`, the requests seen and the stand-in's notes.
-    async fn wait_until<T>(
-        &self,
-        what: &str,
-        timeout: Duration,
-        check: impl Fn(&Inner) -> Option<T>,
-    ) -> T {
+    async fn wait_until<T>(&self, what: &str, timeout: Duration, check: impl Fn(&Inner) -> Option<T>) -> T {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.shared.changed.notified();
@@ -710,10 +660,7 @@ impl StandIn {
                 if let Some(found) = found {
                     return found;
                 }
-                panic!(
-                    "stand-in: timed out after {timeout:?} waiting for {what}\n{}",
-                    self.report()
-                );
+                panic!("stand-in: timed out after {timeout:?} waiting for {what}\n{}", self.report());
             }
         }
     }
@@ -748,23 +695,14 @@ impl StandIn {
     /// Waits until a client identified and READY (plus GUILD_CREATE when it asked for GUILDS)
     /// went out, or a resumed session is live again.
     pub async fn wait_ready(&self, timeout: Duration) {
-        self.wait_until("READY", timeout, |st| {
-            (st.gw.ready && st.gw.current.is_some()).then_some(())
-        })
-        .await;
+        self.wait_until("READY", timeout, |st| (st.gw.ready && st.gw.current.is_some()).then_some(())).await;
     }
 
     /// Waits until the bot registered commands (bulk overwrite or create) and returns all
     /// registered commands, guild ones first, as the stand-in answered them.
     pub async fn wait_commands_registered(&self, timeout: Duration) -> Vec<Value> {
         self.wait_until("command registration", timeout, |st| {
-            (st.command_writes > 0).then(|| {
-                st.guild_commands
-                    .iter()
-                    .chain(&st.global_commands)
-                    .cloned()
-                    .collect()
-            })
+            (st.command_writes > 0).then(|| st.guild_commands.iter().chain(&st.global_commands).cloned().collect())
         })
         .await
     }
@@ -772,11 +710,7 @@ impl StandIn {
     /// The registered commands (guild ones first).
     pub fn registered_commands(&self) -> Vec<Value> {
         let st = self.shared.lock();
-        st.guild_commands
-            .iter()
-            .chain(&st.global_commands)
-            .cloned()
-            .collect()
+        st.guild_commands.iter().chain(&st.global_commands).cloned().collect()
     }
 
     /// The Identify payload of the current session, if any.
@@ -796,15 +730,8 @@ impl StandIn {
     }
 
     /// Waits for a gateway frame matching `pred` (past frames count).
-    pub async fn wait_gateway(
-        &self,
-        pred: impl Fn(&GatewayFrame) -> bool,
-        timeout: Duration,
-    ) -> GatewayFrame {
-        self.wait_until("a gateway frame", timeout, |st| {
-            st.gateway_log.iter().find(|f| pred(f)).cloned()
-        })
-        .await
+    pub async fn wait_gateway(&self, pred: impl Fn(&GatewayFrame) -> bool, timeout: Duration) -> GatewayFrame {
+        self.wait_until("a gateway frame", timeout, |st| st.gateway_log.iter().find(|f| pred(f)).cloned()).await
     }
 
     /// Every request so far, in arrival order.
@@ -821,20 +748,14 @@ impl StandIn {
     /// Waits for a request matching `pred` (past requests count); panics with the list of
     /// requests seen on timeout.
     pub async fn wait_for(&self, pred: impl Fn(&Recorded) -> bool, timeout: Duration) -> Recorded {
-        self.wait_until("a matching request", timeout, |st| {
-            st.requests.iter().find(|r| pred(r)).cloned()
-        })
-        .await
+        self.wait_until("a matching request", timeout, |st| st.requests.iter().find(|r| pred(r)).cloned()).await
     }
 
     /// The `POST /interactions/{id}/{token}/callback` answering `ir`.
     pub async fn callback_for(&self, ir: &InteractionRef, timeout: Duration) -> Recorded {
         let path = ir.callback_path();
         self.wait_until(&format!("the callback POST {path}"), timeout, |st| {
-            st.requests
-                .iter()
-                .find(|r| r.method == "POST" && r.path == path)
-                .cloned()
+            st.requests.iter().find(|r| r.method == "POST" && r.path == path).cloned()
         })
         .await
     }
@@ -842,15 +763,8 @@ impl StandIn {
     /// Every request concerning `ir`: its callback and its webhook (follow-up, original) calls.
     pub fn requests_for(&self, ir: &InteractionRef) -> Vec<Recorded> {
         let callback = ir.callback_path();
-        let hook = format!(
-            "/webhooks/{}/{}",
-            self.shared.lock().world.application_id,
-            ir.token
-        );
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path == callback || r.path.starts_with(&hook))
-            .collect()
+        let hook = format!("/webhooks/{}/{}", self.shared.lock().world.application_id, ir.token);
+        self.requests().into_iter().filter(|r| r.path == callback || r.path.starts_with(&hook)).collect()
     }
 
     /// The original response message of `ir`, as it stands now.
@@ -863,11 +777,7 @@ impl StandIn {
     /// The messages in a channel (the bot's and injected ones), oldest first.
     pub fn messages_in(&self, channel_id: u64) -> Vec<Value> {
         let st = self.shared.lock();
-        st.messages
-            .values()
-            .filter(|m| m["channel_id"] == sf(channel_id))
-            .cloned()
-            .collect()
+        st.messages.values().filter(|m| m["channel_id"] == sf(channel_id)).cloned().collect()
     }
 
     /// A stored message by id.
@@ -916,50 +826,21 @@ impl StandIn {
 
     /// The next `times` requests with `method` (or `*`) whose path (without `/api/v10`) starts
     /// with `path_prefix` get `status` and `body` instead of being served.
-    pub fn fail_next(
-        &self,
-        method: &str,
-        path_prefix: &str,
-        times: usize,
-        status: u16,
-        body: Value,
-    ) {
-        self.push_fault(
-            method,
-            path_prefix,
-            times,
-            FaultKind::Respond {
-                status,
-                body,
-                headers: vec![],
-            },
-        );
+    pub fn fail_next(&self, method: &str, path_prefix: &str, times: usize, status: u16, body: Value) {
+        self.push_fault(method, path_prefix, times, FaultKind::Respond { status, body, headers: vec![] });
     }
 
     /// Like `fail_next` with Discord's 429: the JSON body and the `Retry-After` and
     /// `X-RateLimit-*` headers (`retry_after` in seconds).
-    pub fn rate_limit_next(
-        &self,
-        method: &str,
-        path_prefix: &str,
-        times: usize,
-        retry_after: f64,
-        global: bool,
-    ) {
+    pub fn rate_limit_next(&self, method: &str, path_prefix: &str, times: usize, retry_after: f64, global: bool) {
         let body = json!({
             "message": "You are being rate limited.",
             "retry_after": retry_after,
             "global": global,
         });
         let mut headers = vec![
-            (
-                "retry-after".to_string(),
-                format!("{}", retry_after.ceil() as u64),
-            ),
-            (
-                "x-ratelimit-scope".to_string(),
-                if global { "global" } else { "user" }.to_string(),
-            ),
+            ("retry-after".to_string(), format!("{}", retry_after.ceil() as u64)),
+            ("x-ratelimit-scope".to_string(), if global { "global" } else { "user" }.to_string()),
         ];
         if global {
             headers.push(("x-ratelimit-global".into(), "true".into()));
@@ -967,26 +848,11 @@ impl StandIn {
             headers.extend([
                 ("x-ratelimit-limit".to_string(), "5".to_string()),
                 ("x-ratelimit-remaining".to_string(), "0".to_string()),
-                (
-                    "x-ratelimit-reset-after".to_string(),
-                    format!("{retry_after:.3}"),
-                ),
-                (
-                    "x-ratelimit-bucket".to_string(),
-                    "standin-bucket".to_string(),
-                ),
+                ("x-ratelimit-reset-after".to_string(), format!("{retry_after:.3}")),
+                ("x-ratelimit-bucket".to_string(), "standin-bucket".to_string()),
             ]);
         }
-        self.push_fault(
-            method,
-            path_prefix,
-            times,
-            FaultKind::Respond {
-                status: 429,
-                body,
-                headers,
-            },
-        );
+        self.push_fault(method, path_prefix, times, FaultKind::Respond { status: 429, body, headers });
     }
 
     /// The next `times` matching requests are answered only after `delay`.
@@ -1011,13 +877,8 @@ impl StandIn {
     /// When no client is connected (e.g. right after a reconnect, before the new connection).
     fn control(&self, ctl: Ctl) {
         let st = self.shared.lock();
-        let (_, tx) = st
-            .gw
-            .current
-            .as_ref()
-            .expect("stand-in: no gateway client is connected");
-        tx.send(ctl)
-            .expect("stand-in: the gateway connection is gone");
+        let (_, tx) = st.gw.current.as_ref().expect("stand-in: no gateway client is connected");
+        tx.send(ctl).expect("stand-in: the gateway connection is gone");
     }
 
     /// Sends op 7 Reconnect: the client should reconnect and resume.
@@ -1060,9 +921,7 @@ impl StandIn {
     /// The DM channel with `user`, created on first use (as `POST /users/@me/channels` does).
     fn ensure_dm_channel(&self, user: u64) -> u64 {
         let mut st = self.shared.lock();
-        *st.dm_channels
-            .entry(user)
-            .or_insert_with(payloads::snowflake)
+        *st.dm_channels.entry(user).or_insert_with(payloads::snowflake)
     }
 
     /// Registers and sends an interaction.
@@ -1080,22 +939,9 @@ impl StandIn {
         let id = payloads::snowflake();
         let token = interaction_token(id);
         let world = self.world();
-        let component_message_id = message
-            .as_ref()
-            .and_then(|m| m["id"].as_str())
-            .and_then(|s| s.parse().ok());
-        let payload = payloads::interaction(
-            &world,
-            InteractionSpec {
-                id,
-                token: &token,
-                kind,
-                data,
-                user: &u,
-                place,
-                message,
-            },
-        );
+        let component_message_id = message.as_ref().and_then(|m| m["id"].as_str()).and_then(|s| s.parse().ok());
+        let payload =
+            payloads::interaction(&world, InteractionSpec { id, token: &token, kind, data, user: &u, place, message });
         let r = InteractionRef {
             id,
             token: token.clone(),
@@ -1141,11 +987,7 @@ impl StandIn {
                     .guild_commands
                     .iter()
                     .map(|c| format!("{} (guild)", c["name"]))
-                    .chain(
-                        st.global_commands
-                            .iter()
-                            .map(|c| format!("{} (global)", c["name"])),
-                    )
+                    .chain(st.global_commands.iter().map(|c| format!("{} (global)", c["name"])))
                     .collect();
                 panic!(
                     "stand-in: no {}command /{name} is registered, so Discord could not send it; registered: [{}]",
@@ -1159,9 +1001,7 @@ impl StandIn {
     fn command_data(&self, name: &str, options: &Value, in_dm: bool, autocomplete: bool) -> Value {
         let command = self.find_command(name, in_dm);
         if in_dm {
-            let contexts_ok = command["contexts"]
-                .as_array()
-                .map_or(true, |c| c.iter().any(|x| x == 1));
+            let contexts_ok = command["contexts"].as_array().is_none_or(|c| c.iter().any(|x| x == 1));
             assert!(
                 command["dm_permission"] != false && contexts_ok,
                 "stand-in: /{name} is not available in DMs (dm_permission/contexts): {command}"
@@ -1172,11 +1012,7 @@ impl StandIn {
             options = json!([]);
         }
         let registered = command["options"].as_array().cloned().unwrap_or_default();
-        if let Err(e) = check_options(
-            &registered,
-            options.as_array().map_or(&[][..], |v| v),
-            autocomplete,
-        ) {
+        if let Err(e) = check_options(&registered, options.as_array().map_or(&[][..], |v| v), autocomplete) {
             panic!("stand-in: options for /{name} do not fit its registration: {e}\nregistered: {command}");
         }
         if autocomplete && !has_focused(&options) {
@@ -1208,40 +1044,18 @@ impl StandIn {
     }
 
     /// A chat-input command in a given guild channel.
-    pub async fn slash_command_in(
-        &self,
-        channel: u64,
-        user: u64,
-        name: &str,
-        options: Value,
-    ) -> InteractionRef {
+    pub async fn slash_command_in(&self, channel: u64, user: u64, name: &str, options: Value) -> InteractionRef {
         let data = self.command_data(name, &options, false, false);
         let extra = json!({"name": name});
-        self.inject(
-            2,
-            user,
-            Place::Guild {
-                channel_id: channel,
-            },
-            data,
-            None,
-            extra,
-        )
-        .await
+        self.inject(2, user, Place::Guild { channel_id: channel }, data, None, extra).await
     }
 
     /// A chat-input command in the user's DM with the bot (needs a global command).
-    pub async fn slash_command_in_dm(
-        &self,
-        user: u64,
-        name: &str,
-        options: Value,
-    ) -> InteractionRef {
+    pub async fn slash_command_in_dm(&self, user: u64, name: &str, options: Value) -> InteractionRef {
         let data = self.command_data(name, &options, true, false);
         let channel_id = self.ensure_dm_channel(user);
         let extra = json!({"name": name});
-        self.inject(2, user, Place::Dm { channel_id }, data, None, extra)
-            .await
+        self.inject(2, user, Place::Dm { channel_id }, data, None, extra).await
     }
 
     /// An autocomplete request (type 4) in the default channel; the last leaf option is marked
@@ -1249,17 +1063,7 @@ impl StandIn {
     pub async fn autocomplete(&self, user: u64, name: &str, options: Value) -> InteractionRef {
         let data = self.command_data(name, &options, false, true);
         let channel = self.world().default_channel();
-        self.inject(
-            4,
-            user,
-            Place::Guild {
-                channel_id: channel,
-            },
-            data,
-            None,
-            json!({}),
-        )
-        .await
+        self.inject(4, user, Place::Guild { channel_id: channel }, data, None, json!({})).await
     }
 
     /// The message a component interaction sits on: the given one (completed with required
@@ -1278,7 +1082,7 @@ impl StandIn {
                     b.extend(g.clone());
                 }
                 base
-            },
+            }
             None => st
                 .messages
                 .values()
@@ -1297,20 +1101,13 @@ impl StandIn {
 
     /// Where a component on `message` is used by `user`: its guild channel or the user's DM.
     fn place_of(&self, message: &Value, user: u64) -> Place {
-        let channel: u64 = message["channel_id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("message channel_id");
+        let channel: u64 = message["channel_id"].as_str().and_then(|s| s.parse().ok()).expect("message channel_id");
         let st = self.shared.lock();
         if st.world.channel(channel).is_some() {
-            return Place::Guild {
-                channel_id: channel,
-            };
+            return Place::Guild { channel_id: channel };
         }
         match st.dm_channels.iter().find(|(_, c)| **c == channel) {
-            Some((owner, _)) if *owner == user => Place::Dm {
-                channel_id: channel,
-            },
+            Some((owner, _)) if *owner == user => Place::Dm { channel_id: channel },
             Some((owner, _)) => {
                 panic!("stand-in: user {user} cannot click in the DM of user {owner}")
             }
@@ -1320,37 +1117,21 @@ impl StandIn {
         }
     }
 
-    async fn component(
-        &self,
-        user: u64,
-        custom_id: &str,
-        message: Option<Value>,
-        data: Value,
-    ) -> InteractionRef {
+    async fn component(&self, user: u64, custom_id: &str, message: Option<Value>, data: Value) -> InteractionRef {
         self.wait_ready(CONNECT_WAIT).await;
         let message = self.component_message(custom_id, message);
         let place = self.place_of(&message, user);
         let extra = json!({"interacted_message_id": message["id"].clone()});
         // Keep the message so that an update (type 7) can edit it.
         if let Some(id) = message["id"].as_str().and_then(|s| s.parse::<u64>().ok()) {
-            self.shared
-                .lock()
-                .messages
-                .entry(id)
-                .or_insert_with(|| message.clone());
+            self.shared.lock().messages.entry(id).or_insert_with(|| message.clone());
         }
-        self.inject(3, user, place, data, Some(message), extra)
-            .await
+        self.inject(3, user, place, data, Some(message), extra).await
     }
 
     /// A button click (component type 2) on `message`, or on the newest message holding a
     /// button with `custom_id`.
-    pub async fn button(
-        &self,
-        user: u64,
-        custom_id: &str,
-        message: Option<Value>,
-    ) -> InteractionRef {
+    pub async fn button(&self, user: u64, custom_id: &str, message: Option<Value>) -> InteractionRef {
         let data = json!({"custom_id": custom_id, "component_type": 2});
         self.component(user, custom_id, message, data).await
     }
@@ -1358,16 +1139,9 @@ impl StandIn {
     /// A select menu choice: `component_type` 3 string, 5 user, 6 role, 7 mentionable, 8
     /// channel; `values` are the chosen values (ids for the entity selects, which get
     /// `resolved`).
-    pub async fn select(
-        &self,
-        user: u64,
-        custom_id: &str,
-        values: Vec<String>,
-        component_type: u8,
-    ) -> InteractionRef {
+    pub async fn select(&self, user: u64, custom_id: &str, values: Vec<String>, component_type: u8) -> InteractionRef {
         let world = self.world();
-        let mut data =
-            json!({"custom_id": custom_id, "component_type": component_type, "values": values});
+        let mut data = json!({"custom_id": custom_id, "component_type": component_type, "values": values});
         let resolved = resolve_select(&world, component_type, &values);
         if resolved.as_object().is_some_and(|m| !m.is_empty()) {
             data["resolved"] = resolved;
@@ -1385,8 +1159,7 @@ impl StandIn {
         message: Value,
     ) -> InteractionRef {
         let world = self.world();
-        let mut data =
-            json!({"custom_id": custom_id, "component_type": component_type, "values": values});
+        let mut data = json!({"custom_id": custom_id, "component_type": component_type, "values": values});
         let resolved = resolve_select(&world, component_type, &values);
         if resolved.as_object().is_some_and(|m| !m.is_empty()) {
             data["resolved"] = resolved;
@@ -1397,12 +1170,7 @@ impl StandIn {
     /// A modal submit: `fields` are (text input custom_id, value), each in its own action row.
     /// When the bot opened a modal with this `custom_id` for `user`, the submit comes from the
     /// same place and names the triggering interaction; otherwise from the default channel.
-    pub async fn modal_submit(
-        &self,
-        user: u64,
-        custom_id: &str,
-        fields: &[(&str, &str)],
-    ) -> InteractionRef {
+    pub async fn modal_submit(&self, user: u64, custom_id: &str, fields: &[(&str, &str)]) -> InteractionRef {
         self.wait_ready(CONNECT_WAIT).await;
         let components: Vec<Value> = fields
             .iter()
@@ -1418,16 +1186,12 @@ impl StandIn {
         let data = json!({"custom_id": custom_id, "components": components});
         let pending = {
             let mut st = self.shared.lock();
-            let idx = st
-                .pending_modals
-                .iter()
-                .rposition(|p| p.user_id == user && p.custom_id == custom_id);
+            let idx = st.pending_modals.iter().rposition(|p| p.user_id == user && p.custom_id == custom_id);
             match idx {
                 Some(i) => Some(st.pending_modals.remove(i)),
                 None => {
-                    st.notes.push(format!(
-                        "modal_submit `{custom_id}` by {user} without the bot having opened that modal"
-                    ));
+                    st.notes
+                        .push(format!("modal_submit `{custom_id}` by {user} without the bot having opened that modal"));
                     None
                 }
             }
@@ -1446,13 +1210,7 @@ impl StandIn {
                     "user": payloads::user(&u),
                     "authorizing_integration_owners": {"0": sf(self.world().guild_id)},
                 });
-                (
-                    Place::Guild {
-                        channel_id: channel,
-                    },
-                    trigger,
-                    None,
-                )
+                (Place::Guild { channel_id: channel }, trigger, None)
             }
         };
         let extra = json!({"triggering_interaction_metadata": trigger});
@@ -1505,21 +1263,15 @@ fn contains_custom_id(components: &Value, custom_id: &str) -> bool {
         Value::Array(a) => a.iter().any(|c| contains_custom_id(c, custom_id)),
         Value::Object(m) => {
             m.get("custom_id").and_then(Value::as_str) == Some(custom_id)
-                || m.get("components")
-                    .is_some_and(|c| contains_custom_id(c, custom_id))
-                || m.get("accessory")
-                    .is_some_and(|c| contains_custom_id(c, custom_id))
+                || m.get("components").is_some_and(|c| contains_custom_id(c, custom_id))
+                || m.get("accessory").is_some_and(|c| contains_custom_id(c, custom_id))
         }
         _ => false,
     }
 }
 
 fn has_focused(options: &Value) -> bool {
-    options
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|o| o["focused"] == true || has_focused(&o["options"]))
+    options.as_array().into_iter().flatten().any(|o| o["focused"] == true || has_focused(&o["options"]))
 }
 
 fn mark_last_focused(options: &mut Value) {
@@ -1536,18 +1288,13 @@ fn mark_last_focused(options: &mut Value) {
 /// leaf options are present (not for autocomplete, where the user is still typing).
 fn check_options(registered: &[Value], given: &[Value], autocomplete: bool) -> Result<(), String> {
     for option in given {
-        let name = option["name"]
-            .as_str()
-            .ok_or_else(|| format!("option without a name: {option}"))?;
+        let name = option["name"].as_str().ok_or_else(|| format!("option without a name: {option}"))?;
         let reg = registered
             .iter()
             .find(|r| r["name"] == name)
             .ok_or_else(|| format!("option `{name}` is not registered"))?;
         if reg["type"] != option["type"] {
-            return Err(format!(
-                "option `{name}` has type {} but is registered as {}",
-                option["type"], reg["type"]
-            ));
+            return Err(format!("option `{name}` has type {} but is registered as {}", option["type"], reg["type"]));
         }
         if matches!(option["type"].as_u64(), Some(1 | 2)) {
             let sub_reg = reg["options"].as_array().cloned().unwrap_or_default();
@@ -1555,9 +1302,7 @@ fn check_options(registered: &[Value], given: &[Value], autocomplete: bool) -> R
             check_options(&sub_reg, &sub, autocomplete).map_err(|e| format!("{name} → {e}"))?;
         }
     }
-    let is_leaf_level = !given
-        .iter()
-        .any(|o| matches!(o["type"].as_u64(), Some(1 | 2)));
+    let is_leaf_level = !given.iter().any(|o| matches!(o["type"].as_u64(), Some(1 | 2)));
     if !autocomplete && is_leaf_level {
         for reg in registered {
             if reg["required"] == true && !given.iter().any(|o| o["name"] == reg["name"]) {
@@ -1576,13 +1321,9 @@ fn resolve_options(world: &World, options: &Value) -> Value {
             let id = o["value"].as_str().and_then(|s| s.parse::<u64>().ok());
             match (o["type"].as_u64(), id) {
                 (Some(1 | 2), _) => walk(world, &o["options"], resolved),
-                (Some(6 | 9), Some(id)) if world.user(id).is_some() => {
-                    add_user(world, id, resolved)
-                }
+                (Some(6 | 9), Some(id)) if world.user(id).is_some() => add_user(world, id, resolved),
                 (Some(7), Some(id)) => add_channel(world, id, resolved),
-                (Some(8 | 9), Some(id)) if world.role(id).is_some() => {
-                    add_role(world, id, resolved)
-                }
+                (Some(8 | 9), Some(id)) if world.role(id).is_some() => add_role(world, id, resolved),
                 _ => {}
             }
         }
@@ -1641,21 +1382,13 @@ struct Reply {
 
 impl Reply {
     fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            body: Some(body),
-            headers: vec![],
-        }
+        Reply { status, body: Some(body), headers: vec![] }
     }
     fn ok(body: Value) -> Reply {
         Reply::json(200, body)
     }
     fn no_content() -> Reply {
-        Reply {
-            status: 204,
-            body: None,
-            headers: vec![],
-        }
+        Reply { status: 204, body: None, headers: vec![] }
     }
     /// A Discord JSON error.
     fn error(status: u16, code: u64, message: &str) -> Reply {
@@ -1673,10 +1406,7 @@ impl Reply {
         for seg in path.iter().rev() {
             errors = json!({ *seg: errors });
         }
-        Reply::json(
-            400,
-            json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}),
-        )
+        Reply::json(400, json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}))
     }
 }
 
@@ -1699,37 +1429,25 @@ impl Req {
     }
     fn files(&self) -> Vec<&Part> {
         match &self.body {
-            Body::Multipart { parts, .. } => {
-                parts.iter().filter(|p| p.filename.is_some()).collect()
-            }
+            Body::Multipart { parts, .. } => parts.iter().filter(|p| p.filename.is_some()).collect(),
             _ => vec![],
         }
     }
     fn query_param(&self, name: &str) -> Option<String> {
-        self.query
-            .as_deref()
-            .unwrap_or("")
-            .split('&')
-            .find_map(|pair| {
-                let (k, v) = pair.split_once('=')?;
-                (k == name).then(|| v.to_string())
-            })
+        self.query.as_deref().unwrap_or("").split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
     }
 }
 
 /// Splits a `multipart/form-data` body into parts.
 fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = content_type
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))?
-        .trim_matches('"');
+    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary="))?.trim_matches('"');
     let delimiter = format!("--{boundary}").into_bytes();
     let mut parts = Vec::new();
     let find = |hay: &[u8], needle: &[u8], from: usize| -> Option<usize> {
-        hay.get(from..)?
-            .windows(needle.len())
-            .position(|w| w == needle)
-            .map(|p| p + from)
+        hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
     };
     let mut pos = find(body, &delimiter, 0)? + delimiter.len();
     loop {
@@ -1760,12 +1478,7 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
                 content_type = Some(line["content-type:".len()..].trim().to_string());
             }
         }
-        parts.push(Part {
-            name,
-            filename,
-            content_type,
-            data,
-        });
+        parts.push(Part { name, filename, content_type, data });
         pos = next + delimiter.len();
     }
     Some(parts)
@@ -1775,21 +1488,13 @@ fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Body {
     if bytes.is_empty() {
         return Body::Empty;
     }
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.starts_with("multipart/form-data") {
         return match parse_multipart(content_type, bytes) {
             Some(parts) => {
-                let payload_json = parts
-                    .iter()
-                    .find(|p| p.name == "payload_json")
-                    .and_then(|p| serde_json::from_slice(&p.data).ok());
-                Body::Multipart {
-                    payload_json,
-                    parts,
-                }
+                let payload_json =
+                    parts.iter().find(|p| p.name == "payload_json").and_then(|p| serde_json::from_slice(&p.data).ok());
+                Body::Multipart { payload_json, parts }
             }
             None => Body::Invalid(String::from_utf8_lossy(bytes).into_owned()),
         };
@@ -1812,23 +1517,14 @@ async fn rest(
         return to_response(Reply::not_found());
     };
     let mut kept = BTreeMap::new();
-    for name in [
-        "authorization",
-        "content-type",
-        "user-agent",
-        "x-audit-log-reason",
-    ] {
+    for name in ["authorization", "content-type", "user-agent", "x-audit-log-reason"] {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             kept.insert(name.to_string(), v.to_string());
         }
     }
     let req = Req {
         method: method.as_str().to_string(),
-        path: if path.is_empty() {
-            "/".into()
-        } else {
-            path.to_string()
-        },
+        path: if path.is_empty() { "/".into() } else { path.to_string() },
         query: uri.query().map(str::to_string),
         headers: kept,
         body: parse_body(&headers, &bytes),
@@ -1838,9 +1534,7 @@ async fn rest(
     let fault = {
         let mut st = shared.lock();
         let hit = st.faults.iter_mut().find(|f| {
-            f.remaining > 0
-                && (f.method == "*" || f.method == req.method)
-                && req.path.starts_with(&f.path_prefix)
+            f.remaining > 0 && (f.method == "*" || f.method == req.method) && req.path.starts_with(&f.path_prefix)
         });
         hit.map(|f| {
             f.remaining -= 1;
@@ -1849,17 +1543,9 @@ async fn rest(
     };
     let mut injected = false;
     let reply = match fault {
-        Some(FaultKind::Respond {
-            status,
-            body,
-            headers,
-        }) => {
+        Some(FaultKind::Respond { status, body, headers }) => {
             injected = true;
-            Reply {
-                status,
-                body: Some(body),
-                headers,
-            }
+            Reply { status, body: Some(body), headers }
         }
         Some(FaultKind::Delay(d)) => {
             tokio::time::sleep(d).await;
@@ -1894,10 +1580,9 @@ fn to_response(reply: Reply) -> Response {
         None => status.into_response(),
     };
     for (k, v) in reply.headers {
-        if let (Ok(k), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(k.as_bytes()),
-            axum::http::HeaderValue::from_str(&v),
-        ) {
+        if let (Ok(k), Ok(v)) =
+            (axum::http::HeaderName::from_bytes(k.as_bytes()), axum::http::HeaderValue::from_str(&v))
+        {
             response.headers_mut().insert(k, v);
         }
     }
@@ -1921,10 +1606,7 @@ fn route(shared: &Shared, req: &Req) -> Reply {
     let segs: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
     let m = req.method.as_str();
 
-    if matches!(
-        &segs[..],
-        ["interactions", ..] | ["webhooks", ..] | ["gateway"]
-    ) {
+    if matches!(&segs[..], ["interactions", ..] | ["webhooks", ..] | ["gateway"]) {
         // Interaction and webhook routes authenticate by their token; `/gateway` needs none.
     } else {
         let expected = format!("Bot {}", shared.lock().world.token);
@@ -1956,55 +1638,39 @@ fn route(shared: &Shared, req: &Req) -> Reply {
         }
         (_, ["users", "@me"] | ["users", "@me", "channels"]) => Reply::method_not_allowed(),
 
-        ("GET", ["applications", app, "commands"]) => with_app(shared, app, |st| {
-            Reply::ok(Value::Array(st.global_commands.clone()))
-        }),
-        ("PUT", ["applications", app, "commands"]) => {
-            with_app(shared, app, |st| overwrite_commands(st, req, None))
+        ("GET", ["applications", app, "commands"]) => {
+            with_app(shared, app, |st| Reply::ok(Value::Array(st.global_commands.clone())))
         }
-        ("POST", ["applications", app, "commands"]) => {
-            with_app(shared, app, |st| upsert_command(st, req, None))
+        ("PUT", ["applications", app, "commands"]) => with_app(shared, app, |st| overwrite_commands(st, req, None)),
+        ("POST", ["applications", app, "commands"]) => with_app(shared, app, |st| upsert_command(st, req, None)),
+        ("GET", ["applications", app, "guilds", g, "commands"]) => {
+            with_app(shared, app, |st| with_guild(st, g, |st| Reply::ok(Value::Array(st.guild_commands.clone()))))
         }
-        ("GET", ["applications", app, "guilds", g, "commands"]) => with_app(shared, app, |st| {
-            with_guild(st, g, |st| {
-                Reply::ok(Value::Array(st.guild_commands.clone()))
-            })
-        }),
-        ("PUT", ["applications", app, "guilds", g, "commands"]) => with_app(shared, app, |st| {
-            with_guild(st, g, |st| {
-                overwrite_commands(st, req, Some(st.world.guild_id))
-            })
-        }),
-        ("POST", ["applications", app, "guilds", g, "commands"]) => with_app(shared, app, |st| {
-            with_guild(st, g, |st| upsert_command(st, req, Some(st.world.guild_id)))
-        }),
+        ("PUT", ["applications", app, "guilds", g, "commands"]) => {
+            with_app(shared, app, |st| with_guild(st, g, |st| overwrite_commands(st, req, Some(st.world.guild_id))))
+        }
+        ("POST", ["applications", app, "guilds", g, "commands"]) => {
+            with_app(shared, app, |st| with_guild(st, g, |st| upsert_command(st, req, Some(st.world.guild_id))))
+        }
         (_, ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             Reply::method_not_allowed()
         }
-        ("GET" | "DELETE", ["applications", app, "commands", cmd]) => with_app(shared, app, |st| {
-            single_command(&mut st.global_commands, m, cmd)
-        }),
+        ("GET" | "DELETE", ["applications", app, "commands", cmd]) => {
+            with_app(shared, app, |st| single_command(&mut st.global_commands, m, cmd))
+        }
         ("GET" | "DELETE", ["applications", app, "guilds", g, "commands", cmd]) => {
-            with_app(shared, app, |st| {
-                with_guild(st, g, |st| single_command(&mut st.guild_commands, m, cmd))
-            })
+            with_app(shared, app, |st| with_guild(st, g, |st| single_command(&mut st.guild_commands, m, cmd)))
         }
 
-        ("POST", ["interactions", id, token, "callback"]) => {
-            interaction_callback(shared, req, id, token)
-        }
+        ("POST", ["interactions", id, token, "callback"]) => interaction_callback(shared, req, id, token),
         (_, ["interactions", _, _, "callback"]) => Reply::method_not_allowed(),
 
         ("POST", ["webhooks", app, token]) => followup(shared, req, app, token),
-        (_, ["webhooks", app, token, "messages", which]) => {
-            webhook_message(shared, req, app, token, which)
-        }
+        (_, ["webhooks", app, token, "messages", which]) => webhook_message(shared, req, app, token, which),
 
         ("POST", ["channels", c, "messages"]) => create_channel_message(shared, req, c),
         (_, ["channels", _, "messages"]) => Reply::method_not_allowed(),
-        ("GET" | "PATCH" | "DELETE", ["channels", c, "messages", mid]) => {
-            channel_message(shared, req, c, mid)
-        }
+        ("GET" | "PATCH" | "DELETE", ["channels", c, "messages", mid]) => channel_message(shared, req, c, mid),
         ("POST", ["channels", c, "typing"]) => {
             let st = shared.lock();
             match parse_id(c).filter(|c| channel_exists(&st, *c)) {
@@ -2018,10 +1684,7 @@ fn route(shared: &Shared, req: &Req) -> Reply {
             if let Some(ch) = st.world.channel(id) {
                 Reply::ok(payloads::channel(&st.world, ch))
             } else if let Some((user, _)) = st.dm_channels.iter().find(|(_, ch)| **ch == id) {
-                Reply::ok(payloads::dm_channel(
-                    id,
-                    st.world.user(*user).expect("DM with a world user"),
-                ))
+                Reply::ok(payloads::dm_channel(id, st.world.user(*user).expect("DM with a world user")))
             } else {
                 Reply::error(404, 10003, "Unknown Channel")
             }
@@ -2038,22 +1701,14 @@ fn route(shared: &Shared, req: &Req) -> Reply {
                 }
             }
         }),
-        ("GET", ["guilds", g, "members"]) => {
-            with_guild(&mut shared.lock(), g, |st| list_members(st, req))
-        }
+        ("GET", ["guilds", g, "members"]) => with_guild(&mut shared.lock(), g, |st| list_members(st, req)),
         ("GET", ["guilds", g, "roles"]) => with_guild(&mut shared.lock(), g, |st| {
             let mut roles: Vec<Value> = st.world.roles.iter().map(payloads::role).collect();
             roles.push(payloads::bot_role(&st.world));
             Reply::ok(Value::Array(roles))
         }),
         ("GET", ["guilds", g, "channels"]) => with_guild(&mut shared.lock(), g, |st| {
-            Reply::ok(Value::Array(
-                st.world
-                    .channels
-                    .iter()
-                    .map(|c| payloads::channel(&st.world, c))
-                    .collect(),
-            ))
+            Reply::ok(Value::Array(st.world.channels.iter().map(|c| payloads::channel(&st.world, c)).collect()))
         }),
 
         _ => Reply::not_found(),
@@ -2084,57 +1739,29 @@ fn list_members(st: &mut Inner, req: &Req) -> Reply {
     if st.world.allowed_privileged_intents & GatewayIntents::GUILD_MEMBERS.bits() == 0 {
         return Reply::error(403, 50001, "Missing Access");
     }
-    let limit = req
-        .query_param("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(1);
+    let limit = req.query_param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(1);
     if !(1..=1000).contains(&limit) {
-        return Reply::form_error(
-            &["limit"],
-            "NUMBER_TYPE_MAX",
-            "int value should be less than or equal to 1000.",
-        );
+        return Reply::form_error(&["limit"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 1000.");
     }
-    let after = req
-        .query_param("after")
-        .and_then(|a| a.parse::<u64>().ok())
-        .unwrap_or(0);
-    let mut members: Vec<(u64, Value)> = st
-        .world
-        .users
-        .iter()
-        .map(|u| (u.id, payloads::member(&st.world, u)))
-        .collect();
+    let after = req.query_param("after").and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+    let mut members: Vec<(u64, Value)> =
+        st.world.users.iter().map(|u| (u.id, payloads::member(&st.world, u))).collect();
     members.push((st.world.bot_user_id, payloads::bot_member(&st.world)));
     members.sort_by_key(|(id, _)| *id);
-    Reply::ok(Value::Array(
-        members
-            .into_iter()
-            .filter(|(id, _)| *id > after)
-            .take(limit)
-            .map(|(_, m)| m)
-            .collect(),
-    ))
+    Reply::ok(Value::Array(members.into_iter().filter(|(id, _)| *id > after).take(limit).map(|(_, m)| m).collect()))
 }
 
 fn create_dm(shared: &Shared, req: &Req) -> Reply {
     let recipient = req
         .json()
         .and_then(|b| b.get("recipient_id"))
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
+        .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
         .and_then(|s| s.parse::<u64>().ok());
     let mut st = shared.lock();
     let Some(user) = recipient.and_then(|id| st.world.user(id).cloned()) else {
         return Reply::error(400, 50033, "Invalid Recipient(s)");
     };
-    let channel = *st
-        .dm_channels
-        .entry(user.id)
-        .or_insert_with(payloads::snowflake);
+    let channel = *st.dm_channels.entry(user.id).or_insert_with(payloads::snowflake);
     Reply::ok(payloads::dm_channel(channel, &user))
 }
 
@@ -2144,9 +1771,7 @@ fn validate_command(cmd: &Value) -> Result<(), (Vec<String>, &'static str, Strin
     fn name_ok(name: &str) -> bool {
         let len = name.chars().count();
         (1..=32).contains(&len)
-            && name.chars().all(|c| {
-                c == '-' || c == '_' || c.is_numeric() || (c.is_alphabetic() && !c.is_uppercase())
-            })
+            && name.chars().all(|c| c == '-' || c == '_' || c.is_numeric() || (c.is_alphabetic() && !c.is_uppercase()))
     }
     fn check_level(
         obj: &Value,
@@ -2157,33 +1782,21 @@ fn validate_command(cmd: &Value) -> Result<(), (Vec<String>, &'static str, Strin
         if !name_ok(name) {
             let mut p = path.clone();
             p.push("name".into());
-            return Err((
-                p,
-                "APPLICATION_COMMAND_INVALID_NAME",
-                format!("Command name is invalid: {name:?}"),
-            ));
+            return Err((p, "APPLICATION_COMMAND_INVALID_NAME", format!("Command name is invalid: {name:?}")));
         }
         if chat_input {
             let len = obj["description"].as_str().map_or(0, |d| d.chars().count());
             if !(1..=100).contains(&len) {
                 let mut p = path.clone();
                 p.push("description".into());
-                return Err((
-                    p,
-                    "BASE_TYPE_BAD_LENGTH",
-                    "Must be between 1 and 100 in length.".into(),
-                ));
+                return Err((p, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.".into()));
             }
         }
         let options = obj["options"].as_array().cloned().unwrap_or_default();
         if options.len() > 25 {
             let mut p = path.clone();
             p.push("options".into());
-            return Err((
-                p,
-                "BASE_TYPE_MAX_LENGTH",
-                "Must be 25 or fewer in length.".into(),
-            ));
+            return Err((p, "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.".into()));
         }
         let mut seen_optional = false;
         let mut names = HashSet::new();
@@ -2227,11 +1840,7 @@ fn overwrite_commands(st: &mut Inner, req: &Req, guild: Option<u64>) -> Reply {
         }
     }
     let world = st.world.clone();
-    let existing = if guild.is_some() {
-        &st.guild_commands
-    } else {
-        &st.global_commands
-    };
+    let existing = if guild.is_some() { &st.guild_commands } else { &st.global_commands };
     let new: Vec<Value> = list
         .iter()
         .map(|cmd| {
@@ -2262,23 +1871,11 @@ fn upsert_command(st: &mut Inner, req: &Req, guild: Option<u64>) -> Reply {
         return Reply::form_error(&refs, code, &message);
     }
     let world = st.world.clone();
-    let list = if guild.is_some() {
-        &mut st.guild_commands
-    } else {
-        &mut st.global_commands
-    };
+    let list = if guild.is_some() { &mut st.guild_commands } else { &mut st.global_commands };
     let kind = cmd["type"].as_u64().unwrap_or(1);
-    let pos = list
-        .iter()
-        .position(|c| c["name"] == cmd["name"] && c["type"].as_u64() == Some(kind));
+    let pos = list.iter().position(|c| c["name"] == cmd["name"] && c["type"].as_u64() == Some(kind));
     let (status, id) = match pos {
-        Some(i) => (
-            200,
-            list[i]["id"]
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or_else(payloads::snowflake),
-        ),
+        Some(i) => (200, list[i]["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(payloads::snowflake)),
         None => (201, payloads::snowflake()),
     };
     let out = payloads::command(&world, id, guild, &cmd);
@@ -2303,26 +1900,16 @@ fn single_command(list: &mut Vec<Value>, method: &str, id: &str) -> Reply {
 }
 
 /// Checks and builds a new message from a message-shaped body plus uploaded files.
-fn build_message(
-    st: &mut Inner,
-    req: &Req,
-    channel_id: u64,
-    author: Value,
-    body: &Value,
-) -> Result<Value, Reply> {
+fn build_message(st: &mut Inner, req: &Req, channel_id: u64, author: Value, body: &Value) -> Result<Value, Reply> {
     let content = body["content"].as_str().unwrap_or("");
     if content.chars().count() > 2000 {
-        return Err(Reply::form_error(
-            &["content"],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        ));
+        return Err(Reply::form_error(&["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."));
     }
     let files = req.files();
     let empty = content.is_empty()
-        && body["embeds"].as_array().map_or(true, Vec::is_empty)
-        && body["components"].as_array().map_or(true, Vec::is_empty)
-        && body["sticker_ids"].as_array().map_or(true, Vec::is_empty)
+        && body["embeds"].as_array().is_none_or(Vec::is_empty)
+        && body["components"].as_array().is_none_or(Vec::is_empty)
+        && body["sticker_ids"].as_array().is_none_or(Vec::is_empty)
         && body["poll"].is_null()
         && files.is_empty();
     if empty {
@@ -2384,11 +1971,7 @@ fn echo_message_create(st: &mut Inner, message: &Value, guild: bool) {
     if message["flags"].as_u64().unwrap_or(0) & payloads::FLAG_EPHEMERAL != 0 {
         return;
     }
-    let needed = if guild {
-        GatewayIntents::GUILD_MESSAGES
-    } else {
-        GatewayIntents::DIRECT_MESSAGES
-    };
+    let needed = if guild { GatewayIntents::GUILD_MESSAGES } else { GatewayIntents::DIRECT_MESSAGES };
     if st.gw.intents & needed.bits() == 0 || !st.gw.ready {
         return;
     }
@@ -2411,11 +1994,7 @@ fn create_channel_message(shared: &Shared, req: &Req, c: &str) -> Reply {
     let Some(channel_id) = parse_id(c).filter(|id| channel_exists(&st, *id)) else {
         return Reply::error(404, 10003, "Unknown Channel");
     };
-    let dm_user = st
-        .dm_channels
-        .iter()
-        .find(|(_, ch)| **ch == channel_id)
-        .map(|(u, _)| *u);
+    let dm_user = st.dm_channels.iter().find(|(_, ch)| **ch == channel_id).map(|(u, _)| *u);
     if let Some(user) = dm_user {
         if st.world.dm_blocked.contains(&user) {
             return Reply::error(403, 50007, "Cannot send messages to this user");
@@ -2443,12 +2022,7 @@ fn channel_message(shared: &Shared, req: &Req, c: &str, mid: &str) -> Reply {
         return Reply::error(404, 10003, "Unknown Channel");
     };
     let id = parse_id(mid).unwrap_or(0);
-    let Some(message) = st
-        .messages
-        .get(&id)
-        .filter(|m| m["channel_id"] == sf(channel_id))
-        .cloned()
-    else {
+    let Some(message) = st.messages.get(&id).filter(|m| m["channel_id"] == sf(channel_id)).cloned() else {
         return Reply::error(404, 10008, "Unknown Message");
     };
     match req.method.as_str() {
@@ -2487,10 +2061,7 @@ fn edit_message(st: &mut Inner, req: &Req, mut message: Value, body: &Value) -> 
         all.extend(store_files(st, channel_id, &req.files(), body));
         message["attachments"] = Value::Array(all);
     } else if !req.files().is_empty() {
-        let mut all = message["attachments"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let mut all = message["attachments"].as_array().cloned().unwrap_or_default();
         all.extend(store_files(st, channel_id, &req.files(), body));
         message["attachments"] = Value::Array(all);
     }
@@ -2499,12 +2070,7 @@ fn edit_message(st: &mut Inner, req: &Req, mut message: Value, body: &Value) -> 
 }
 
 /// A message answering an interaction: webhook author, application id, interaction metadata.
-fn interaction_message(
-    st: &mut Inner,
-    req: &Req,
-    info: &InteractionInfo,
-    body: &Value,
-) -> Result<Value, Reply> {
+fn interaction_message(st: &mut Inner, req: &Req, info: &InteractionInfo, body: &Value) -> Result<Value, Reply> {
     let author = payloads::bot_user(&st.world);
     let mut message = build_message(st, req, info.r.channel_id, author, body)?;
     decorate_interaction_message(st, &mut message, info);
@@ -2528,12 +2094,7 @@ fn decorate_interaction_message(st: &Inner, message: &mut Value, info: &Interact
 
 fn interaction_callback(shared: &Shared, req: &Req, id: &str, token: &str) -> Reply {
     let mut st = shared.lock();
-    let Some(mut info) = st
-        .interactions
-        .get(token)
-        .filter(|i| i.r.id.to_string() == id)
-        .cloned()
-    else {
+    let Some(mut info) = st.interactions.get(token).filter(|i| i.r.id.to_string() == id).cloned() else {
         return Reply::error(404, 10062, "Unknown interaction");
     };
     if info.acked.is_some() {
@@ -2541,19 +2102,12 @@ fn interaction_callback(shared: &Shared, req: &Req, id: &str, token: &str) -> Re
     }
     let (elapsed, deadline) = (info.created.elapsed(), st.world.interaction_deadline);
     if elapsed > deadline {
-        st.notes.push(format!(
-            "callback for interaction {} came after {elapsed:?} (deadline {deadline:?})",
-            info.r.id
-        ));
+        st.notes.push(format!("callback for interaction {} came after {elapsed:?} (deadline {deadline:?})", info.r.id));
         return Reply::error(404, 10062, "Unknown interaction");
     }
     let body = req.json().cloned().unwrap_or(json!({}));
     let kind = body["type"].as_u64().unwrap_or(0);
-    let data = body
-        .get("data")
-        .cloned()
-        .filter(|d| !d.is_null())
-        .unwrap_or(json!({}));
+    let data = body.get("data").cloned().filter(|d| !d.is_null()).unwrap_or(json!({}));
     let allowed: &[u64] = match info.r.kind {
         4 => &[8],
         3 => &[4, 5, 6, 7, 9],
@@ -2565,10 +2119,7 @@ fn interaction_callback(shared: &Shared, req: &Req, id: &str, token: &str) -> Re
         return Reply::form_error(
             &["type"],
             "INTERACTION_RESPONSE_TYPE_INVALID",
-            &format!(
-                "Interaction response type {kind} is not valid for interaction type {}",
-                info.r.kind
-            ),
+            &format!("Interaction response type {kind} is not valid for interaction type {}", info.r.kind),
         );
     }
     match kind {
@@ -2585,8 +2136,7 @@ fn interaction_callback(shared: &Shared, req: &Req, id: &str, token: &str) -> Re
         },
         5 => {
             let mid = payloads::snowflake();
-            let mut message =
-                payloads::message_base(mid, info.r.channel_id, payloads::bot_user(&st.world));
+            let mut message = payloads::message_base(mid, info.r.channel_id, payloads::bot_user(&st.world));
             let flags = data["flags"].as_u64().unwrap_or(0) & payloads::FLAG_EPHEMERAL;
             message["flags"] = json!(flags | payloads::FLAG_LOADING);
             decorate_interaction_message(&st, &mut message, &info);
@@ -2610,12 +2160,8 @@ fn interaction_callback(shared: &Shared, req: &Req, id: &str, token: &str) -> Re
         9 => {
             let custom_id = data["custom_id"].as_str().unwrap_or("").to_string();
             let place = match info.r.guild_id {
-                Some(_) => Place::Guild {
-                    channel_id: info.r.channel_id,
-                },
-                None => Place::Dm {
-                    channel_id: info.r.channel_id,
-                },
+                Some(_) => Place::Guild { channel_id: info.r.channel_id },
+                None => Place::Dm { channel_id: info.r.channel_id },
             };
             st.pending_modals.push(PendingModal {
                 user_id: info.r.user_id,
@@ -2695,9 +2241,7 @@ fn webhook_message(shared: &Shared, req: &Req, app: &str, token: &str, which: &s
             None => return Reply::error(404, 10008, "Unknown Message"),
         }
     };
-    let belongs = |m: &Value| {
-        m["interaction_metadata"]["id"] == sf(info.r.id) || Some(id) == info.original_message_id
-    };
+    let belongs = |m: &Value| m["interaction_metadata"]["id"] == sf(info.r.id) || Some(id) == info.original_message_id;
     let Some(message) = st.messages.get(&id).filter(|m| belongs(m)).cloned() else {
         return Reply::error(404, 10008, "Unknown Message");
     };
@@ -2709,15 +2253,8 @@ fn webhook_message(shared: &Shared, req: &Req, app: &str, token: &str, which: &s
         }
         _ => {
             let body = req.json().cloned().unwrap_or(json!({}));
-            if body["content"]
-                .as_str()
-                .is_some_and(|c| c.chars().count() > 2000)
-            {
-                return Reply::form_error(
-                    &["content"],
-                    "BASE_TYPE_MAX_LENGTH",
-                    "Must be 2000 or fewer in length.",
-                );
+            if body["content"].as_str().is_some_and(|c| c.chars().count() > 2000) {
+                return Reply::form_error(&["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.");
             }
             let mut edited = edit_message(&mut st, req, message, &body);
             // Editing a deferred response ends its "thinking" state.
@@ -2788,12 +2325,7 @@ async fn close(shared: &Shared, socket: &mut WebSocket, conn: u32, code: u16, re
             compressed: false,
         },
     );
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.to_string().into(),
-        })))
-        .await;
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() }))).await;
 }
 
 fn dispatch_payload(st: &mut Inner, t: &str, d: Value) -> Value {
@@ -2825,16 +2357,13 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
                 return Next::Close(4004, "Authentication failed.");
             }
             let intents = d["intents"].as_u64().unwrap_or(0);
-            let privileged = (GatewayIntents::GUILD_MEMBERS
-                | GatewayIntents::GUILD_PRESENCES
-                | GatewayIntents::MESSAGE_CONTENT)
-                .bits();
+            let privileged =
+                (GatewayIntents::GUILD_MEMBERS | GatewayIntents::GUILD_PRESENCES | GatewayIntents::MESSAGE_CONTENT)
+                    .bits();
             if intents & privileged & !st.world.allowed_privileged_intents != 0 {
                 return Next::Close(4014, "Disallowed intent(s).");
             }
-            let shard = d["shard"]
-                .as_array()
-                .map(|a| [a[0].as_u64().unwrap_or(0), a[1].as_u64().unwrap_or(1)]);
+            let shard = d["shard"].as_array().map(|a| [a[0].as_u64().unwrap_or(0), a[1].as_u64().unwrap_or(1)]);
             let shard = shard.unwrap_or([0, 1]);
             if shard[0] >= shard[1] {
                 return Next::Close(4010, "Invalid shard.");
@@ -2844,10 +2373,7 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
             st.gw.identify = Some(d.clone());
             st.gw.identifies += 1;
             st.gw.seq = 0;
-            let session_id = format!(
-                "{:032x}",
-                u128::from(payloads::snowflake()) * 0x9E37_79B9_7F4A_7C15
-            );
+            let session_id = format!("{:032x}", u128::from(payloads::snowflake()) * 0x9E37_79B9_7F4A_7C15);
             st.gw.session_id = Some(session_id.clone());
             let allowed = st.world.allowed_privileged_intents;
             let mut app_flags = 0u64;
@@ -2861,13 +2387,7 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
                 app_flags |= 1 << 19;
             }
             let world = st.world.clone();
-            let ready = payloads::ready(
-                &world,
-                &session_id,
-                &gateway_url(&shared.base_url),
-                shard,
-                app_flags,
-            );
+            let ready = payloads::ready(&world, &session_id, &gateway_url(&shared.base_url), shard, app_flags);
             let mut out = vec![dispatch_payload(&mut st, "READY", ready)];
             if intents & GatewayIntents::GUILDS.bits() != 0 {
                 // Without GUILD_PRESENCES Discord sends only the bot's own member (and members in
@@ -2881,22 +2401,16 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
                             .into(),
                     );
                 }
-                out.push(dispatch_payload(
-                    &mut st,
-                    "GUILD_CREATE",
-                    payloads::guild_create(&world, members),
-                ));
+                out.push(dispatch_payload(&mut st, "GUILD_CREATE", payloads::guild_create(&world, members)));
             } else {
-                st.notes
-                    .push("no GUILD_CREATE: the client did not identify with GUILDS".into());
+                st.notes.push("no GUILD_CREATE: the client did not identify with GUILDS".into());
             }
             st.gw.ready = true;
             Next::Send(out)
         }
         Some(6) => {
             let d = &frame["d"];
-            let same_session = st.gw.session_id.is_some()
-                && d["session_id"].as_str() == st.gw.session_id.as_deref();
+            let same_session = st.gw.session_id.is_some() && d["session_id"].as_str() == st.gw.session_id.as_deref();
             if !token_ok(&st.world, d["token"].as_str().unwrap_or("")) {
                 return Next::Close(4004, "Authentication failed.");
             }
@@ -2906,29 +2420,18 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
             st.gw.resumes += 1;
             st.gw.ready = true;
             // Nothing was missed while disconnected: replay nothing.
-            Next::Send(vec![dispatch_payload(
-                &mut st,
-                "RESUMED",
-                json!({"_trace": ["somebot-standin"]}),
-            )])
+            Next::Send(vec![dispatch_payload(&mut st, "RESUMED", json!({"_trace": ["somebot-standin"]}))])
         }
         Some(8) => {
             let d = &frame["d"];
             if st.gw.intents & GatewayIntents::GUILD_MEMBERS.bits() == 0 {
-                st.notes.push(
-                    "Request Guild Members ignored: the client did not identify with GUILD_MEMBERS"
-                        .into(),
-                );
+                st.notes.push("Request Guild Members ignored: the client did not identify with GUILD_MEMBERS".into());
                 return Next::Continue;
             }
             let world = st.world.clone();
             let query = d["query"].as_str().unwrap_or("").to_lowercase();
             let ids: Option<Vec<u64>> = match &d["user_ids"] {
-                Value::Array(a) => Some(
-                    a.iter()
-                        .filter_map(|v| v.as_str().and_then(|s| s.parse().ok()))
-                        .collect(),
-                ),
+                Value::Array(a) => Some(a.iter().filter_map(|v| v.as_str().and_then(|s| s.parse().ok())).collect()),
                 Value::String(s) => s.parse().ok().map(|id| vec![id]),
                 _ => None,
             };
@@ -2940,9 +2443,7 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
                     for id in ids {
                         match world.user(*id) {
                             Some(u) => members.push(payloads::member(&world, u)),
-                            None if *id == world.bot_user_id => {
-                                members.push(payloads::bot_member(&world))
-                            }
+                            None if *id == world.bot_user_id => members.push(payloads::bot_member(&world)),
                             None => not_found.push(sf(*id)),
                         }
                     }
@@ -2967,11 +2468,7 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
             if let Some(nonce) = d.get("nonce").filter(|n| n.is_string()) {
                 chunk["nonce"] = nonce.clone();
             }
-            Next::Send(vec![dispatch_payload(
-                &mut st,
-                "GUILD_MEMBERS_CHUNK",
-                chunk,
-            )])
+            Next::Send(vec![dispatch_payload(&mut st, "GUILD_MEMBERS_CHUNK", chunk)])
         }
         Some(3 | 4 | 31) => Next::Continue,
         _ => Next::Close(4001, "Unknown opcode."),
@@ -3009,12 +2506,7 @@ async fn gateway_conn(shared: Arc<Shared>, mut socket: WebSocket, params: HashMa
     shared.changed.notify_waiters();
 }
 
-async fn connection_loop(
-    shared: &Shared,
-    socket: &mut WebSocket,
-    conn: u32,
-    rx: &mut mpsc::UnboundedReceiver<Ctl>,
-) {
+async fn connection_loop(shared: &Shared, socket: &mut WebSocket, conn: u32, rx: &mut mpsc::UnboundedReceiver<Ctl>) {
     loop {
         tokio::select! {
             incoming = socket.recv() => {

@@ -1,0 +1,290 @@
+//! End to end: the real serenity client, in-process or as the `somebot` binary, against the
+//! Discord stand-in on 127.0.0.1. Every request the bot sends is checked against Discord's
+//! OpenAPI spec.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use somebot::clock::SystemClock;
+use somebot::config::{Config, Overrides};
+use somebot::store::Store;
+use somebot::App;
+use support::{ids, StandIn, World};
+
+const WAIT: Duration = Duration::from_secs(10);
+/// Interaction response flag for "only the user sees it".
+const EPHEMERAL: u64 = 64;
+
+/// The bot running in this process against a stand-in.
+struct Bot {
+    standin: StandIn,
+    running: Option<somebot::discord::Running>,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Bot {
+    async fn start() -> Bot {
+        support::init_logging();
+        let standin = StandIn::start(World::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let world = standin.world();
+        let env = [
+            ("DISCORD_TOKEN", world.token.clone()),
+            ("DATABASE_URL", url.clone()),
+            ("DISCORD_GUILD_ID", world.guild_id.to_string()),
+            ("DISCORD_API_URL", standin.base_url()),
+        ];
+        let cfg = Config::from_lookup(
+            |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()),
+            &Overrides::default(),
+            somebot::config::Needs::Discord,
+            "unused.db",
+        )
+        .unwrap();
+        let app = App::new(store.clone(), Arc::new(SystemClock));
+        let running = somebot::discord::start(cfg, app, 1).await.expect("the bot starts");
+        standin.wait_ready(WAIT).await;
+        standin.wait_commands_registered(WAIT).await;
+        Bot { standin, running: Some(running), store, _dir: dir }
+    }
+
+    async fn stop(mut self) {
+        self.standin.assert_all_requests_valid();
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// The callback's `data`, asserting its type.
+fn callback_data(rec: &support::Recorded, kind: u64) -> Value {
+    let body = rec.json().expect("JSON callback").clone();
+    assert_eq!(body["type"], kind, "callback type: {body}");
+    body["data"].clone()
+}
+
+fn custom_ids(data: &Value) -> Vec<String> {
+    data["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn embed_text(data: &Value) -> String {
+    data["embeds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{}\n{}\n{}",
+                e["title"].as_str().unwrap_or(""),
+                e["description"].as_str().unwrap_or(""),
+                e["footer"]["text"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn assert_no_pings(data: &Value) {
+    let am = &data["allowed_mentions"];
+    assert_eq!(am["parse"], json!([]), "allowed_mentions must disable pings: {data}");
+}
+
+#[tokio::test]
+async fn the_binary_starts_registers_and_answers_within_three_seconds() {
+    support::init_logging();
+    let standin = StandIn::start(World::default()).await;
+    let world = standin.world();
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DISCORD_TOKEN", &world.token)
+        .env("DISCORD_API_URL", standin.base_url())
+        .env("DISCORD_GUILD_ID", world.guild_id.to_string())
+        .env("SOMEBOT_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    standin.wait_ready(WAIT).await;
+    let ready = started.elapsed();
+    let commands = standin.wait_commands_registered(WAIT).await;
+    let registered = started.elapsed();
+    let mut names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["guideline", "help", "new-channel", "report-threat", "setup"]);
+    // Registered to the guild (DISCORD_GUILD_ID), by bulk overwrite.
+    assert!(standin
+        .requests()
+        .iter()
+        .any(|r| r.method == "PUT" && r.path.ends_with(&format!("/guilds/{}/commands", world.guild_id))));
+
+    let sent = Instant::now();
+    let ir = standin.slash_command(ids::EMPLOYEE, "help", json!([])).await;
+    let cb = standin.callback_for(&ir, Duration::from_secs(3)).await;
+    let answered = sent.elapsed();
+    println!("start to READY: {ready:?}; start to commands registered: {registered:?}; /help answered in {answered:?}");
+    assert!(answered < Duration::from_secs(3), "/help took {answered:?}");
+    let data = callback_data(&cb, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    assert!(embed_text(&data).contains("/guideline"));
+    standin.assert_all_requests_valid();
+
+    // SIGTERM: a clean stop with exit code 0.
+    let pid = child.id().expect("running") as i32;
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = tokio::time::timeout(WAIT, child.wait()).await.expect("stops after SIGTERM").unwrap();
+    assert!(out.success(), "exit status after SIGTERM: {out:?}");
+    let mut stderr = String::new();
+    use tokio::io::AsyncReadExt;
+    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    assert!(!stderr.contains(&world.token), "the token was logged");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn guideline_sections_and_points_are_quoted_privately() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let ir = s
+        .slash_command(ids::EMPLOYEE, "guideline", json!([{"type": 1, "name": "private-profile", "options": []}]))
+        .await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    assert_no_pings(&data);
+    let text = embed_text(&data);
+    for id in ["3a", "3b", "3c", "3d", "3e", "3f", "3g", "3h"] {
+        assert!(text.contains(&format!("**{id}**")), "{id} missing: {text}");
+    }
+    assert!(text.contains("Den kommunale e-postadressa di skal ikkje verte nytta i privat samanheng."));
+    assert!(text.contains("Retningslinjer for sosiale medium i Volda kommune (01.01.2020)"));
+    let ids_ = custom_ids(&data);
+    assert!(ids_.iter().any(|c| c.starts_with("gl:share:nn:")), "{ids_:?}");
+    assert!(ids_.contains(&"rt:start".to_string()), "3h offers /report-threat: {ids_:?}");
+
+    // One point.
+    let ir = s
+        .slash_command(
+            ids::EMPLOYEE,
+            "guideline",
+            json!([{"type": 1, "name": "private-profile", "options": [{"type": 3, "name": "point", "value": "3f"}]}]),
+        )
+        .await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let text = embed_text(&data);
+    assert!(text.contains("**3f**") && !text.contains("**3h**"), "{text}");
+
+    // English users get the unofficial translation, marked, with the official text one click away.
+    let ir = s
+        .slash_command(
+            ids::ENGLISH_EMPLOYEE,
+            "guideline",
+            json!([{"type": 1, "name": "creating-channels", "options": []}]),
+        )
+        .await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let text = embed_text(&data);
+    assert!(text.contains("Unofficial English translation"), "{text}");
+    assert!(text.contains("approved by the municipality's communications officer"));
+    let official = custom_ids(&data).into_iter().find(|c| c.starts_with("gl:official:")).expect("official text button");
+    assert!(custom_ids(&data).contains(&"nc:start".to_string()), "section 1 offers /new-channel");
+    let ir = s.button(ids::ENGLISH_EMPLOYEE, &official, None).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert!(embed_text(&data).contains("Oppretting av nye kanalar skal avklarast med avdelingsleiar"));
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn questions_are_answered_shared_voted_on_and_listed_for_admins() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let ask = |q: &str| json!([{"type": 1, "name": "ask", "options": [{"type": 3, "name": "question", "value": q}]}]);
+    let ir = s
+        .slash_command(ids::EMPLOYEE, "guideline", ask("Kan eg bruke jobbmailen når eg registrerer meg på Finn?"))
+        .await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    let text = embed_text(&data);
+    assert!(text.contains("**3f**"), "the e-mail point answers: {text}");
+    let buttons = custom_ids(&data);
+    let down =
+        buttons.iter().find(|c| c.starts_with("gl:vote:") && c.ends_with(":down")).expect("vote buttons").clone();
+    let share = buttons.iter().find(|c| c.starts_with("gl:share:")).expect("share button").clone();
+
+    // Sharing posts the quote publicly, without the question.
+    let ir = s.button(ids::EMPLOYEE, &share, None).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap_or(0) & EPHEMERAL, 0, "shared answers are public");
+    assert!(embed_text(&data).contains("**3f**"));
+    assert!(!serde_json::to_string(&data).unwrap().contains("Finn"), "the question stays private");
+    assert_no_pings(&data);
+
+    // A down-vote is stored and shows up for the admins.
+    let ir = s.button(ids::EMPLOYEE, &down, None).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    let ir = s.slash_command(ids::EMPLOYEE, "guideline", ask("Kor lang er lunsjpausen eigentleg?")).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert!(embed_text(&data).contains("informasjonskonsulenten"), "declined answers say who to ask");
+    assert!(custom_ids(&data).iter().all(|c| !c.starts_with("gl:vote")));
+
+    let unanswered = json!([{"type": 1, "name": "unanswered", "options": []}]);
+    let ir = s.slash_command(ids::EMPLOYEE, "guideline", unanswered.clone()).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert!(data["content"].as_str().unwrap_or("").contains("Administrer server"), "refused: {data}");
+    let ir = s.slash_command(ids::ADMIN, "guideline", unanswered).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let text = embed_text(&data);
+    assert!(text.contains("lunsjpausen") && text.contains("Finn"), "{text}");
+    assert_eq!(bot.store.question_gaps(10).await.unwrap().len(), 2);
+
+    // Autocomplete suggests points while typing, within Discord's 25 choices.
+    let ir = s
+        .autocomplete(ids::EMPLOYEE, "guideline", json!([{"type": 1, "name": "ask", "options": [{"type": 3, "name": "question", "value": "teieplikt", "focused": true}]}]))
+        .await;
+    let cb = s.callback_for(&ir, WAIT).await;
+    let data = callback_data(&cb, 8);
+    let choices = data["choices"].as_array().unwrap();
+    assert!(!choices.is_empty() && choices.len() <= 25, "{data}");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn setup_is_for_admins_and_dms_get_a_hint() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let show = json!([{"type": 1, "name": "show", "options": []}]);
+    let ir = s.slash_command(ids::EMPLOYEE, "setup", show.clone()).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert!(data["content"].as_str().unwrap().contains("Administrer server"));
+    let set = json!([{"type": 1, "name": "communications-role", "options": [{"type": 8, "name": "role", "value": ids::ROLE_INFORMASJONSKONSULENT.to_string()}]}]);
+    let ir = s.slash_command(ids::ADMIN, "setup", set).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_no_pings(&data);
+    let ir = s.slash_command(ids::ADMIN, "setup", show).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert!(serde_json::to_string(&data).unwrap().contains(&ids::ROLE_INFORMASJONSKONSULENT.to_string()));
+
+    let m = s.dm_message(ids::EMPLOYEE, "hei").await;
+    let reply =
+        s.wait_for(|r| r.method == "POST" && r.path == format!("/channels/{}/messages", m.channel_id), WAIT).await;
+    assert!(reply.json().unwrap()["content"].as_str().unwrap().contains("/help"));
+    bot.stop().await;
+}
