@@ -50,6 +50,7 @@ macro_rules! message_files {
             include_str!(concat!("../prompts/messages/", $lang, "/common.toml")),
             include_str!(concat!("../prompts/messages/", $lang, "/guideline.toml")),
             include_str!(concat!("../prompts/messages/", $lang, "/setup.toml")),
+            include_str!(concat!("../prompts/messages/", $lang, "/channel.toml")),
         ]
     };
 }

@@ -3,6 +3,7 @@
 //! The core (guideline lookup, conversations, approvals, report routing) is plain Rust over
 //! plain types; `discord` and `sandbox` are adapters that translate events in and replies out.
 
+pub mod channel_request;
 pub mod clock;
 pub mod config;
 pub mod core;

@@ -1,5 +1,6 @@
 //! Spelling of every user-facing text outside quotations: the Nynorsk and English message
-//! catalogues and the English translation of the guideline, checked with hunspell (nn_NO,
+//! catalogues, the conversation scripts in `prompts/scripts/` and the English translation of
+//! the guideline, checked with hunspell (nn_NO,
 //! en_US) against a short allowlist in `prompts/spelling-allowlist.txt`. The official Nynorsk
 //! guideline is a quotation and keeps its typos, and the search vocabulary holds misspellings on
 //! purpose; both are skipped.
@@ -11,6 +12,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use somebot::channel_request::Script;
 use somebot::guideline::GuidelineDoc;
 use somebot::i18n::{catalogue, Locale};
 
@@ -82,6 +84,12 @@ fn user_facing_text_is_spelled_right() {
     for v in catalogue(Locale::En).values() {
         en.push_str(&prose(v));
         en.push('\n');
+    }
+    for (locale, text) in [(Locale::Nn, &mut nn), (Locale::En, &mut en)] {
+        for v in Script::new_channel().texts(locale) {
+            text.push_str(&prose(v));
+            text.push('\n');
+        }
     }
     let translation = GuidelineDoc::for_locale(Locale::En);
     for p in &translation.points {
