@@ -89,3 +89,72 @@ impl Clock for OffsetClock {
         SystemClock.now_ms() + self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The calendar date (year, month, day) of a unix-millisecond time, in UTC.
+pub fn date_of(ms: Millis) -> (i64, u32, u32) {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = ms.div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `dd.mm.yyyy`, as Norwegians write dates.
+pub fn format_date(ms: Millis) -> String {
+    let (y, m, d) = date_of(ms);
+    format!("{d:02}.{m:02}.{y}")
+}
+
+/// `dd.mm.yyyy hh:mm` (UTC).
+pub fn format_time(ms: Millis) -> String {
+    let mins = ms.rem_euclid(DAY) / 60_000;
+    format!("{} {:02}:{:02} UTC", format_date(ms), mins / 60, mins % 60)
+}
+
+/// Monday = 0 ... Sunday = 6.
+pub fn weekday(ms: Millis) -> i64 {
+    // 1970-01-01 was a Thursday.
+    (ms.div_euclid(DAY) + 3).rem_euclid(7)
+}
+
+/// `ms` moved forward by `days` working days (Monday to Friday; public holidays are not
+/// known to the bot and count as working days).
+pub fn add_working_days(ms: Millis, days: u32) -> Millis {
+    let mut t = ms;
+    let mut left = days;
+    while left > 0 {
+        t += DAY;
+        if weekday(t) < 5 {
+            left -= 1;
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_weekdays() {
+        assert_eq!(date_of(0), (1970, 1, 1));
+        // 2026-11-23 is a Monday.
+        let mon = 1_795_392_000_000;
+        assert_eq!(date_of(mon), (2026, 11, 23));
+        assert_eq!(weekday(mon), 0);
+        assert_eq!(format_date(mon), "23.11.2026");
+        assert_eq!(format_time(mon + 9 * HOUR + 5 * 60_000), "23.11.2026 09:05 UTC");
+        assert_eq!(date_of(951_782_400_000), (2000, 2, 29));
+        // Friday + 3 working days = Wednesday.
+        let fri = mon + 4 * DAY;
+        assert_eq!(weekday(add_working_days(fri, 3)), 2);
+        assert_eq!(add_working_days(fri, 3) - fri, 5 * DAY);
+        assert_eq!(add_working_days(mon, 3) - mon, 3 * DAY);
+    }
+}

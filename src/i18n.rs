@@ -51,6 +51,7 @@ macro_rules! message_files {
             include_str!(concat!("../prompts/messages/", $lang, "/guideline.toml")),
             include_str!(concat!("../prompts/messages/", $lang, "/setup.toml")),
             include_str!(concat!("../prompts/messages/", $lang, "/channel.toml")),
+            include_str!(concat!("../prompts/messages/", $lang, "/channel-flow.toml")),
         ]
     };
 }

@@ -10,3 +10,5 @@ pub use conversation::{
     NEEDS_PEOPLE_LOOKUP,
 };
 pub use script::{ChoiceDef, LocalText, Script, StepDef, StepKind};
+pub mod registry;
+pub mod workflow;

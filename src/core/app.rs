@@ -13,17 +13,50 @@ use crate::guideline::handlers as guideline;
 use crate::i18n::t;
 use crate::store::Store;
 
-/// Everything the core needs: storage and time.
+/// Everything the core needs: storage, time and the configured waiting times.
 #[derive(Debug, Clone)]
 pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    pub timings: Timings,
+}
+
+/// How long the bot waits before reminding, escalating and expiring (configurable; see the
+/// README).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timings {
+    /// An idle `/new-channel` conversation gets one reminder after this long.
+    pub conversation_reminder_ms: i64,
+    /// ... and expires after this long.
+    pub conversation_expiry_ms: i64,
+    /// An approver who has not acted is reminded after this many working days ...
+    pub approval_reminder_working_days: u32,
+    /// ... and the request is escalated after this many more.
+    pub approval_escalation_working_days: u32,
+    /// Approved channels are reviewed this often.
+    pub review_interval_ms: i64,
+    /// An unanswered review goes to the communications officers after this long.
+    pub review_answer_ms: i64,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        use crate::clock::{DAY, HOUR};
+        Timings {
+            conversation_reminder_ms: 24 * HOUR,
+            conversation_expiry_ms: 14 * DAY,
+            approval_reminder_working_days: 3,
+            approval_escalation_working_days: 3,
+            review_interval_ms: 182 * DAY,
+            review_answer_ms: 14 * DAY,
+        }
+    }
 }
 
 impl App {
-    /// A core over this store and clock.
+    /// A core over this store and clock, with the default timings.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        App { store, clock }
+        App { store, clock, timings: Timings::default() }
     }
 
     /// Handles one input from one actor. Never fails: errors become messages.
@@ -78,13 +111,18 @@ impl App {
     /// A member left the server: the directory forgets them, and features that depend on them
     /// (responsible people of a channel, say) are told.
     pub async fn member_left(&self, guild_id: u64, user_id: u64) -> Outcome {
-        match self.store.member_left(guild_id, user_id, self.clock.now_ms()).await {
-            Ok(_) => Outcome::reply(crate::core::Reply::Nothing),
-            Err(e) => {
-                tracing::warn!(user = user_id, error = %e, "recording a member who left failed");
-                Outcome::reply(crate::core::Reply::Nothing)
-            }
+        if let Err(e) = self.store.member_left(guild_id, user_id, self.clock.now_ms()).await {
+            tracing::warn!(user = user_id, error = %e, "recording a member who left failed");
         }
+        let mut outcome = Outcome::reply(crate::core::Reply::Nothing);
+        match crate::channel_request::registry::member_left(self, guild_id, user_id).await {
+            Ok(effects) => match self.enqueue(&effects).await {
+                Ok(ids) => outcome.queued = ids,
+                Err(e) => tracing::warn!(error = ?e, "enqueueing the leaver notices failed"),
+            },
+            Err(e) => tracing::warn!(error = ?e, "checking the leaver's channels failed"),
+        }
+        outcome
     }
 
     fn user_error(&self, actor: &Actor, e: &UserError) -> Outcome {
@@ -98,7 +136,9 @@ impl App {
                 "guideline" => guideline::command(self, actor, &cmd).await,
                 "help" => Ok(help::help(actor.locale)),
                 "setup" => crate::org::command(self, actor, &cmd).await,
-                "new-channel" | "report-threat" => Ok(help::not_yet(actor.locale, &cmd.name)),
+                "new-channel" => crate::channel_request::workflow::start(self, actor).await,
+                "channels" => crate::channel_request::registry::command(self, actor, &cmd).await,
+                "report-threat" => Ok(help::not_yet(actor.locale, &cmd.name)),
                 _ => Err(UserError::new("common.unknown-command").into()),
             },
             Input::Autocomplete { command, focused, value } => {
@@ -107,17 +147,39 @@ impl App {
                     _ => Ok(Outcome::reply(crate::core::Reply::Choices(Vec::new()))),
                 }
             }
-            Input::Component { custom_id, values: _ } => {
-                let kind = custom_id.split(':').next().unwrap_or_default();
+            Input::Component { custom_id, values } => {
+                use crate::channel_request::{registry, workflow};
+                let mut parts = custom_id.splitn(3, ':');
+                let kind = parts.next().unwrap_or_default();
+                let id = parts.next().unwrap_or_default();
+                let action = parts.next().unwrap_or_default();
+                let num = || id.parse::<i64>().map_err(|_| HandlerError::User(UserError::new("common.expired")));
                 match kind {
                     guideline::PREFIX => guideline::component(self, actor, &custom_id).await,
-                    "nc" => Ok(help::not_yet(actor.locale, "new-channel")),
+                    "nc" if id == "start" => workflow::start(self, actor).await,
+                    "nc" => workflow::conversation_component(self, actor, num()?, action, &values).await,
+                    "nca" => workflow::approval_component(self, actor, num()?, action).await,
+                    "ncr" => registry::review_component(self, actor, num()?, action).await,
                     "rt" => Ok(help::not_yet(actor.locale, "report-threat")),
                     _ => Err(UserError::new("common.expired").into()),
                 }
             }
-            Input::ModalSubmit { .. } => Err(UserError::new("common.expired").into()),
-            Input::DirectMessage { .. } => Ok(help::dm_hint(actor.locale)),
+            Input::ModalSubmit { custom_id, fields } => {
+                let parts: Vec<&str> = custom_id.splitn(3, ':').collect();
+                match parts.as_slice() {
+                    ["ncm", id, decision] => {
+                        let id = id.parse::<i64>().map_err(|_| UserError::new("common.expired"))?;
+                        crate::channel_request::workflow::reason_submitted(self, actor, id, decision, &fields).await
+                    }
+                    _ => Err(UserError::new("common.expired").into()),
+                }
+            }
+            Input::DirectMessage { text } => {
+                match crate::channel_request::workflow::direct_message(self, actor, &text).await? {
+                    Some(outcome) => Ok(outcome),
+                    None => Ok(help::dm_hint(actor.locale)),
+                }
+            }
         }
     }
 }

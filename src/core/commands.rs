@@ -156,6 +156,25 @@ pub fn all() -> Vec<CommandSpec> {
             in_dms: true,
         },
         CommandSpec {
+            name: "channels",
+            description_key: "cmd.channels.description".into(),
+            options: ["list", "show", "request", "retire"]
+                .into_iter()
+                .map(|name| {
+                    let mut s = OptionSpec::new(OptionKind::SubCommand, name, format!("cmd.channels.{name}"));
+                    if name != "list" {
+                        let mut r =
+                            OptionSpec::new(OptionKind::String, "reference", "cmd.channels.reference").required();
+                        r.max_length = Some(20);
+                        s.options = vec![r];
+                    }
+                    s
+                })
+                .collect(),
+            admin_only: false,
+            in_dms: false,
+        },
+        CommandSpec {
             name: "setup",
             description_key: "cmd.setup.description".into(),
             options: vec![

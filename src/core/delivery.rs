@@ -148,8 +148,8 @@ impl App {
     pub async fn delivery_failed(&self, hook: &str) -> Outcome {
         let feature = hook.split(':').next().unwrap_or_default();
         // Each feature with delivery hooks adds an arm here.
-        #[allow(clippy::match_single_binding)]
         let result: HandlerResult<Outcome> = match feature {
+            "nc" => crate::channel_request::workflow::delivery_failed(self, hook).await,
             _ => {
                 info!(hook, "no handler for a delivery-failure hook");
                 Ok(Outcome::reply(crate::core::Reply::Nothing))
@@ -172,8 +172,13 @@ impl App {
         for timer in timers {
             let feature = timer.kind.split('.').next().unwrap_or_default().to_string();
             // Each feature with timers adds an arm here.
-            #[allow(clippy::match_single_binding)]
-            let result: HandlerResult<Outcome> = match feature.as_str() {
+            let result: HandlerResult<Outcome> = match timer.kind.as_str() {
+                "nc.review" | "nc.review-overdue" => {
+                    crate::channel_request::registry::timer(self, &timer.kind, timer.subject_id).await
+                }
+                _ if feature == "nc" => {
+                    crate::channel_request::workflow::timer(self, &timer.kind, timer.subject_id).await
+                }
                 _ => {
                     warn!(kind = %timer.kind, "a timer of an unknown kind was dropped");
                     Ok(Outcome::reply(crate::core::Reply::Nothing))

@@ -1,0 +1,325 @@
+//! The register of approved channels: `/channels list`, `show`, `request` (the audit trail)
+//! and `retire`, the half-yearly review by the responsible people (points 1.6 and 1.8), and
+//! what happens when a responsible person leaves the server.
+
+use crate::channel_request::workflow::{reference, request_embed, status_text, timers};
+use crate::channel_request::{Answer, Conversation};
+use crate::clock::{format_date, format_time};
+use crate::core::errors::{HandlerResult, UserError};
+use crate::core::reply::clip;
+use crate::core::{Actor, ButtonStyle, CommandInput, Component, Effect, Embed, Message, Outcome, Reply, Tone};
+use crate::i18n::{t, Locale};
+use crate::org::OrgSettings;
+use crate::store::channels::{ChannelRequestRow, RequestChange};
+use crate::App;
+
+fn conv(row: &ChannelRequestRow) -> Conversation {
+    serde_json::from_str(&row.conversation).unwrap_or_default()
+}
+
+fn text_answer(c: &Conversation, step: &str) -> String {
+    match c.answers.get(step) {
+        Some(Answer::Text(s)) => s.clone(),
+        Some(Answer::Choice { value, other }) => other.clone().unwrap_or_else(|| value.clone()),
+        _ => String::new(),
+    }
+}
+
+/// The responsible people (1.8) of a request.
+pub fn responsible(c: &Conversation) -> Vec<u64> {
+    match c.answers.get("responsible") {
+        Some(Answer::People(p)) => p.clone(),
+        _ => Vec::new(),
+    }
+}
+
+async fn is_officer(app: &App, guild: u64, actor: &Actor) -> HandlerResult<bool> {
+    let Some(role) = OrgSettings::load(&app.store, guild).await?.communications_role else { return Ok(false) };
+    Ok(actor.role_ids.contains(&role)
+        || app.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
+}
+
+/// `/channels <subcommand>`.
+pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+    let guild = actor.guild_id.ok_or_else(|| UserError::new("common.guild-only"))?;
+    let locale = actor.locale;
+    match cmd.sub() {
+        Some("list") => list(app, guild, locale).await,
+        Some(sub @ ("show" | "request" | "retire")) => {
+            let r = cmd.str_option("reference").unwrap_or_default();
+            let row = app
+                .store
+                .channel_request_by_reference(r)
+                .await?
+                .filter(|row| row.guild_id == guild)
+                .ok_or_else(|| UserError::new("registry.unknown-reference").arg("reference", clip(r, 30)))?;
+            match sub {
+                "show" => show(locale, &row),
+                "request" => history(app, actor, &row).await,
+                _ => retire(app, actor, row).await,
+            }
+        }
+        _ => Err(UserError::new("common.unknown-command").into()),
+    }
+}
+
+async fn list(app: &App, guild: u64, locale: Locale) -> HandlerResult<Outcome> {
+    let rows = app.store.channel_requests_in(guild, &["approved"]).await?;
+    if rows.is_empty() {
+        return Ok(Outcome::ephemeral(t(locale, "registry.empty", &[])));
+    }
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let c = conv(row);
+            let people: Vec<String> = responsible(&c).iter().map(|u| format!("<@{u}>")).collect();
+            t(
+                locale,
+                "registry.line",
+                &[
+                    ("reference", &reference(row)),
+                    ("platform", &clip(&text_answer(&c, "platform"), 40)),
+                    ("name", &clip(&text_answer(&c, "name"), 80)),
+                    ("unit", &clip(&text_answer(&c, "unit"), 80)),
+                    ("people", &people.join(", ")),
+                    ("by", &row.decided_by.map(|b| format!("<@{b}>")).unwrap_or_default()),
+                    ("date", &row.decided_at.map(format_date).unwrap_or_default()),
+                ],
+            )
+        })
+        .collect();
+    let pages = crate::guideline::render::paginate(&lines, 3900);
+    let n = pages.len();
+    let embeds: Vec<Embed> = pages
+        .into_iter()
+        .take(1)
+        .map(|d| Embed {
+            title: Some(t(locale, "registry.title", &[("count", &rows.len().to_string())])),
+            description: Some(d),
+            footer: (n > 1).then(|| t(locale, "registry.more", &[("pages", &n.to_string())])),
+            tone: Some(Tone::Info),
+            ..Embed::default()
+        })
+        .collect();
+    Ok(Outcome::reply(Reply::Message(Message { content: None, embeds, components: Vec::new(), ephemeral: true })))
+}
+
+fn show(locale: Locale, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
+    if row.status != "approved" && row.status != "retired" {
+        return Err(UserError::new("registry.not-approved")
+            .arg("reference", reference(row))
+            .arg("status", status_text(locale, &row.status))
+            .into());
+    }
+    let mut e = request_embed(row, &conv(row), locale, "registry.show-title");
+    let approved = t(
+        locale,
+        "registry.approved-by",
+        &[
+            ("by", &row.decided_by.map(|b| format!("<@{b}>")).unwrap_or_default()),
+            ("date", &row.decided_at.map(format_date).unwrap_or_default()),
+        ],
+    );
+    e.description = Some(match row.retired_at {
+        Some(at) => format!("{approved}\n{}", t(locale, "registry.retired-at", &[("date", &format_date(at))])),
+        None => approved,
+    });
+    Ok(Outcome::reply(Reply::Message(Message {
+        content: None,
+        embeds: vec![e],
+        components: Vec::new(),
+        ephemeral: true,
+    })))
+}
+
+/// `/channels request <ref>`: who did what and when, for the requester, the head, the officers.
+async fn history(app: &App, actor: &Actor, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
+    let locale = actor.locale;
+    let involved = row.requester_id == actor.user_id || row.head_id == Some(actor.user_id);
+    if !involved && !actor.can_manage_guild && !is_officer(app, row.guild_id, actor).await? {
+        tracing::warn!(request = row.id, user = actor.user_id, "refused the history of a request");
+        return Err(UserError::new("registry.history-refused").into());
+    }
+    let events = app.store.channel_events(row.id).await?;
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let who = if e.actor_id == 0 { t(locale, "registry.the-bot", &[]) } else { format!("<@{}>", e.actor_id) };
+            let action = t(locale, &format!("registry.event-{}", e.action), &[]);
+            let detail = if e.detail.is_empty() || e.action == "submitted" {
+                String::new()
+            } else {
+                format!(": {}", clip(&e.detail.replace('\n', " "), 300))
+            };
+            format!("`{}` {who} – {action}{detail}", format_time(e.at))
+        })
+        .collect();
+    let page = crate::guideline::render::paginate(&lines, 3900).into_iter().next().unwrap_or_default();
+    let embed = Embed {
+        title: Some(t(locale, "registry.history-title", &[("reference", &reference(row))])),
+        description: Some(format!(
+            "{}\n\n{page}",
+            t(locale, "registry.status", &[("status", &status_text(locale, &row.status))])
+        )),
+        tone: Some(Tone::Info),
+        ..Embed::default()
+    };
+    Ok(Outcome::reply(Reply::Message(Message {
+        content: None,
+        embeds: vec![embed],
+        components: Vec::new(),
+        ephemeral: true,
+    })))
+}
+
+async fn retire(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    if !is_officer(app, row.guild_id, actor).await? {
+        tracing::warn!(request = row.id, user = actor.user_id, "refused retiring a channel");
+        return Err(UserError::new("registry.retire-refused").into());
+    }
+    if row.status != "approved" {
+        return Err(UserError::new("registry.not-approved")
+            .arg("reference", reference(&row))
+            .arg("status", status_text(actor.locale, &row.status))
+            .into());
+    }
+    let now = app.clock.now_ms();
+    let change = RequestChange { status: Some("retired"), retired_by: Some(actor.user_id), ..RequestChange::default() };
+    if !app.store.update_channel_request(row.id, "approved", row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    app.store.log_channel_event(row.id, now, actor.user_id, "retired", "").await?;
+    app.store.cancel_timers(timers::REVIEW, row.id, now).await?;
+    app.store.cancel_timers(timers::REVIEW_OVERDUE, row.id, now).await?;
+    Ok(Outcome::ephemeral(t(actor.locale, "registry.retired", &[("reference", &reference(&row))])))
+}
+
+/// Messages to the communications officers (the review channel, else each officer by DM).
+async fn tell_officers(app: &App, guild: u64, key: &str, args: &[(&str, &str)]) -> HandlerResult<Vec<Effect>> {
+    let settings = OrgSettings::load(&app.store, guild).await?;
+    if let Some(channel) = settings.review_channel {
+        return Ok(vec![Effect::post(channel, Message::text(t(Locale::Nn, key, args)))]);
+    }
+    let mut out = Vec::new();
+    if let Some(role) = settings.communications_role {
+        for m in app.store.members_with_role(guild, role).await? {
+            let l = app.store.locale_of(m.user_id).await?;
+            out.push(Effect::dm(m.user_id, Message::text(t(l, key, args))));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the review timers of approved channels.
+pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
+    let Some(row) = app.store.channel_request(id).await? else { return Ok(Outcome::reply(Reply::Nothing)) };
+    if row.status != "approved" {
+        return Ok(Outcome::reply(Reply::Nothing));
+    }
+    let now = app.clock.now_ms();
+    let c = conv(&row);
+    let r = reference(&row);
+    match kind {
+        timers::REVIEW => {
+            let mut effects = Vec::new();
+            for person in responsible(&c) {
+                let l = app.store.locale_of(person).await?;
+                effects.push(Effect::dm(
+                    person,
+                    Message {
+                        content: Some(t(
+                            l,
+                            "registry.review-question",
+                            &[("reference", &r), ("name", &text_answer(&c, "name"))],
+                        )),
+                        embeds: Vec::new(),
+                        components: vec![vec![
+                            Component::button(
+                                format!("ncr:{id}:active"),
+                                t(l, "registry.still-active", &[]),
+                                ButtonStyle::Success,
+                            ),
+                            Component::button(
+                                format!("ncr:{id}:retire"),
+                                t(l, "registry.can-retire", &[]),
+                                ButtonStyle::Danger,
+                            ),
+                        ]],
+                        ephemeral: false,
+                    },
+                ));
+            }
+            app.store.log_channel_event(id, now, 0, "review-asked", "").await?;
+            app.store.schedule(timers::REVIEW_OVERDUE, id, now + app.timings.review_answer_ms, now).await?;
+            Ok(Outcome::with_effects(Reply::Nothing, effects))
+        }
+        timers::REVIEW_OVERDUE => {
+            app.store.log_channel_event(id, now, 0, "review-overdue", "").await?;
+            let effects = tell_officers(app, row.guild_id, "registry.review-overdue", &[("reference", &r)]).await?;
+            Ok(Outcome::with_effects(Reply::Nothing, effects))
+        }
+        _ => Ok(Outcome::reply(Reply::Nothing)),
+    }
+}
+
+/// A review answer: `ncr:<id>:active` or `ncr:<id>:retire`.
+pub async fn review_component(app: &App, actor: &Actor, id: i64, answer: &str) -> HandlerResult<Outcome> {
+    let row = app.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired"))?;
+    if !responsible(&conv(&row)).contains(&actor.user_id) {
+        return Err(UserError::new("registry.not-responsible").into());
+    }
+    if row.status != "approved" {
+        return Err(UserError::new("common.expired").into());
+    }
+    let now = app.clock.now_ms();
+    let r = reference(&row);
+    app.store.cancel_timers(timers::REVIEW_OVERDUE, id, now).await?;
+    match answer {
+        "active" => {
+            app.store.log_channel_event(id, now, actor.user_id, "review-confirmed", "").await?;
+            app.store.cancel_timers(timers::REVIEW, id, now).await?;
+            app.store.schedule(timers::REVIEW, id, now + app.timings.review_interval_ms, now).await?;
+            Ok(Outcome::reply(Reply::Update(Message::text(t(
+                actor.locale,
+                "registry.review-thanks",
+                &[("reference", &r)],
+            )))))
+        }
+        "retire" => {
+            app.store.log_channel_event(id, now, actor.user_id, "review-retire-suggested", "").await?;
+            let effects = tell_officers(
+                app,
+                row.guild_id,
+                "registry.retire-suggested",
+                &[("reference", &r), ("by", &format!("<@{}>", actor.user_id))],
+            )
+            .await?;
+            Ok(Outcome::with_effects(
+                Reply::Update(Message::text(t(actor.locale, "registry.retire-passed-on", &[("reference", &r)]))),
+                effects,
+            ))
+        }
+        _ => Err(UserError::new("common.expired").into()),
+    }
+}
+
+/// A member left the server: the officers hear of every approved channel they were
+/// responsible for.
+pub async fn member_left(app: &App, guild: u64, user: u64) -> HandlerResult<Vec<Effect>> {
+    let mut effects = Vec::new();
+    for row in app.store.channel_requests_in(guild, &["approved"]).await? {
+        if responsible(&conv(&row)).contains(&user) {
+            app.store.log_channel_event(row.id, app.clock.now_ms(), 0, "responsible-left", &user.to_string()).await?;
+            effects.extend(
+                tell_officers(
+                    app,
+                    guild,
+                    "registry.responsible-left",
+                    &[("reference", &reference(&row)), ("user", &format!("<@{user}>"))],
+                )
+                .await?,
+            );
+        }
+    }
+    Ok(effects)
+}

@@ -1,0 +1,784 @@
+//! `/new-channel` around the conversation: starting and resuming it in a DM, saving every step,
+//! submitting, the department head's and the communications officers' decisions (points 1.7 to
+//! 1.11), reminders, escalations and expiry as timers.
+//!
+//! Custom ids: `nc:<id>:<action>` (the conversation, plus `resume` and `fresh`),
+//! `nca:<id>:<decision>` (approval buttons), `ncm:<id>:<decision>` (reason modals).
+//! Statuses: `draft`, `changes_requested`, `awaiting_head`, `awaiting_officer`, `approved`,
+//! `declined`, `rejected`, `cancelled`, `expired`, `retired`.
+
+use tracing::{info, warn};
+
+use crate::channel_request::{
+    render, summary_fields, Answer, Conversation, Event, Progress, Script, NEEDS_PEOPLE_LOOKUP,
+};
+use crate::clock::{add_working_days, date_of, format_date};
+use crate::core::errors::{HandlerResult, UserError};
+use crate::core::{
+    Actor, ButtonStyle, Component, Effect, Embed, EmbedField, Message, Modal, Outcome, Reply, TextInput, Tone,
+};
+use crate::i18n::{t, Locale};
+use crate::org::OrgSettings;
+use crate::store::channels::{ChannelRequestRow, RequestChange};
+use crate::store::directory::fold;
+use crate::App;
+
+/// Statuses in which the requester is still answering.
+pub const OPEN: [&str; 2] = ["draft", "changes_requested"];
+
+/// Timer kinds.
+pub mod timers {
+    pub const REMIND: &str = "nc.remind";
+    pub const EXPIRE: &str = "nc.expire";
+    pub const APPROVAL_REMIND: &str = "nc.approval-remind";
+    pub const ESCALATE: &str = "nc.escalate";
+    pub const REVIEW: &str = "nc.review";
+    pub const REVIEW_OVERDUE: &str = "nc.review-overdue";
+}
+
+fn script() -> &'static Script {
+    Script::new_channel()
+}
+
+fn conversation_of(row: &ChannelRequestRow) -> HandlerResult<Conversation> {
+    serde_json::from_str(&row.conversation)
+        .map_err(|e| anyhow::anyhow!("request {} has unreadable state: {e}", row.id).into())
+}
+
+async fn load(app: &App, id: i64) -> HandlerResult<ChannelRequestRow> {
+    app.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired").into())
+}
+
+/// The request's reference, or a placeholder before submission.
+pub fn reference(row: &ChannelRequestRow) -> String {
+    row.reference.clone().unwrap_or_else(|| format!("#{}", row.id))
+}
+
+/// `/new-channel` (and the "apply for a new channel" button under section 1).
+pub async fn start(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
+    let guild = actor.guild_id.ok_or_else(|| UserError::new("common.guild-only"))?;
+    let open: Vec<ChannelRequestRow> = app
+        .store
+        .channel_requests_of(actor.user_id, &OPEN)
+        .await?
+        .into_iter()
+        .filter(|r| r.guild_id == guild)
+        .collect();
+    let locale = actor.locale;
+    if let Some(row) = open.first() {
+        let conv = conversation_of(row)?;
+        let step = conv.step.clone().unwrap_or_else(|| t(locale, "channel-flow.at-summary", &[]));
+        let msg = Message {
+            content: Some(t(
+                locale,
+                "channel-flow.resume-offer",
+                &[("date", &format_date(row.created_at)), ("step", &step), ("reference", &reference(row))],
+            )),
+            embeds: Vec::new(),
+            components: vec![vec![
+                Component::button(
+                    format!("nc:{}:resume", row.id),
+                    t(locale, "channel-flow.resume", &[]),
+                    ButtonStyle::Primary,
+                ),
+                Component::button(
+                    format!("nc:{}:fresh", row.id),
+                    t(locale, "channel-flow.fresh", &[]),
+                    ButtonStyle::Secondary,
+                ),
+            ]],
+            ephemeral: true,
+        };
+        return Ok(Outcome::reply(Reply::Message(msg)));
+    }
+    let conv = Conversation::start();
+    let json = serde_json::to_string(&conv).map_err(anyhow::Error::from)?;
+    let now = app.clock.now_ms();
+    let id = app.store.create_channel_request(guild, actor.user_id, &json, now).await?;
+    schedule_idle(app, id).await?;
+    info!(request = id, "channel request started");
+    Ok(open_in_dm(actor, id, &conv))
+}
+
+/// The ephemeral "look in your DMs" answer plus the DM with the current question.
+fn open_in_dm(actor: &Actor, id: i64, conv: &Conversation) -> Outcome {
+    let question = render(script(), conv, actor.locale, id);
+    Outcome::with_effects(
+        Reply::Message(Message::ephemeral_text(t(actor.locale, "channel-flow.dm-sent", &[]))),
+        vec![Effect::dm(actor.user_id, question).on_failure(format!("nc:dm-failed:{id}:{}", actor.locale.code()))],
+    )
+}
+
+async fn schedule_idle(app: &App, id: i64) -> HandlerResult<()> {
+    let now = app.clock.now_ms();
+    app.store.cancel_timers(timers::REMIND, id, now).await?;
+    app.store.cancel_timers(timers::EXPIRE, id, now).await?;
+    app.store.schedule(timers::REMIND, id, now + app.timings.conversation_reminder_ms, now).await?;
+    app.store.schedule(timers::EXPIRE, id, now + app.timings.conversation_expiry_ms, now).await?;
+    Ok(())
+}
+
+async fn cancel_idle(app: &App, id: i64) -> HandlerResult<()> {
+    let now = app.clock.now_ms();
+    app.store.cancel_timers(timers::REMIND, id, now).await?;
+    app.store.cancel_timers(timers::EXPIRE, id, now).await?;
+    Ok(())
+}
+
+async fn schedule_approval(app: &App, id: i64) -> HandlerResult<()> {
+    let now = app.clock.now_ms();
+    app.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
+    app.store.cancel_timers(timers::ESCALATE, id, now).await?;
+    let remind = add_working_days(now, app.timings.approval_reminder_working_days);
+    let escalate = add_working_days(remind, app.timings.approval_escalation_working_days);
+    app.store.schedule(timers::APPROVAL_REMIND, id, remind, now).await?;
+    app.store.schedule(timers::ESCALATE, id, escalate, now).await?;
+    Ok(())
+}
+
+async fn cancel_approval(app: &App, id: i64) -> HandlerResult<()> {
+    let now = app.clock.now_ms();
+    app.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
+    app.store.cancel_timers(timers::ESCALATE, id, now).await?;
+    Ok(())
+}
+
+/// A button of the conversation: `nc:<id>:<action>`.
+pub async fn conversation_component(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    action: &str,
+    values: &[String],
+) -> HandlerResult<Outcome> {
+    let row = load(app, id).await?;
+    if row.requester_id != actor.user_id {
+        warn!(request = id, user = actor.user_id, "someone else pressed a conversation button");
+        return Err(UserError::new("channel-flow.not-yours").into());
+    }
+    if !OPEN.contains(&row.status.as_str()) {
+        return Err(UserError::new("channel-flow.not-open").arg("reference", reference(&row)).into());
+    }
+    match action {
+        "resume" => {
+            let conv = conversation_of(&row)?;
+            schedule_idle(app, id).await?;
+            return Ok(open_in_dm(actor, id, &conv));
+        }
+        "fresh" => {
+            let change = RequestChange { status: Some("cancelled"), ..RequestChange::default() };
+            if app.store.update_channel_request(id, &row.status, row.version, &change, app.clock.now_ms()).await? {
+                app.store
+                    .log_channel_event(id, app.clock.now_ms(), actor.user_id, "cancelled", "started afresh")
+                    .await?;
+                cancel_idle(app, id).await?;
+            }
+            return start(app, actor).await;
+        }
+        _ => {}
+    }
+    let event =
+        crate::channel_request::event_from_action(action, values).ok_or_else(|| UserError::new("common.expired"))?;
+    apply(app, actor, row, event, true).await
+}
+
+/// A direct message to the bot: an answer to the open conversation, if there is one.
+pub async fn direct_message(app: &App, actor: &Actor, text: &str) -> HandlerResult<Option<Outcome>> {
+    let Some(row) = app.store.channel_requests_of(actor.user_id, &OPEN).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let conv = conversation_of(&row)?;
+    let event = match conv.advance(script(), Event::Text(text.to_string()), actor.user_id) {
+        Err(r) if r.key == NEEDS_PEOPLE_LOOKUP => match resolve_people(app, row.guild_id, text).await? {
+            Ok(ids) => Event::People(ids),
+            Err(problem) => {
+                return Ok(Some(Outcome::reply(Reply::Message(Message::text(problem.render(actor.locale))))))
+            }
+        },
+        _ => Event::Text(text.to_string()),
+    };
+    apply(app, actor, row, event, false).await.map(Some)
+}
+
+/// Why typed names could not be turned into members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeopleProblem {
+    NotFound(String),
+    Ambiguous(String, Vec<String>),
+    Empty,
+}
+
+impl PeopleProblem {
+    fn render(&self, locale: Locale) -> String {
+        match self {
+            PeopleProblem::NotFound(n) => t(locale, "channel-flow.person-not-found", &[("name", n)]),
+            PeopleProblem::Ambiguous(n, c) => {
+                t(locale, "channel-flow.person-ambiguous", &[("name", n), ("candidates", &c.join(", "))])
+            }
+            PeopleProblem::Empty => t(locale, "channel-flow.person-empty", &[]),
+        }
+    }
+}
+
+/// Turns "Kari Nordmann, Ola" or mentions into member ids, one name at a time.
+pub async fn resolve_people(app: &App, guild: u64, text: &str) -> HandlerResult<Result<Vec<u64>, PeopleProblem>> {
+    let mut ids = Vec::new();
+    let names: Vec<String> = text
+        .replace(" og ", ",")
+        .replace(" and ", ",")
+        .split([',', ';', '\n'])
+        .map(|s| crate::core::reply::clip(s.trim(), 80))
+        .filter(|s| !s.is_empty())
+        .take(30)
+        .collect();
+    if names.is_empty() {
+        return Ok(Err(PeopleProblem::Empty));
+    }
+    for name in names {
+        let found = app.store.find_members(guild, &name).await?;
+        let exact: Vec<_> =
+            found.iter().filter(|m| fold(&m.display_name) == fold(&name) || fold(&m.username) == fold(&name)).collect();
+        let pick = match (found.len(), exact.len()) {
+            (0, _) => return Ok(Err(PeopleProblem::NotFound(name))),
+            (1, _) => found[0].user_id,
+            (_, 1) => exact[0].user_id,
+            _ => {
+                let candidates = found.iter().take(5).map(|m| m.display_name.clone()).collect();
+                return Ok(Err(PeopleProblem::Ambiguous(name, candidates)));
+            }
+        };
+        if !ids.contains(&pick) {
+            ids.push(pick);
+        }
+    }
+    Ok(Ok(ids))
+}
+
+/// Applies one event to a request's conversation and saves it (compare-and-set).
+async fn apply(
+    app: &App,
+    actor: &Actor,
+    row: ChannelRequestRow,
+    event: Event,
+    from_button: bool,
+) -> HandlerResult<Outcome> {
+    let locale = actor.locale;
+    let conv = conversation_of(&row)?;
+    let wrap = |m: Message| if from_button { Reply::Update(m) } else { Reply::Message(m) };
+    let (next, progress) = match conv.advance(script(), event, actor.user_id) {
+        Ok(x) => x,
+        Err(rejection) => {
+            let mut m = Message::text(rejection.message(locale));
+            m.ephemeral = from_button;
+            return Ok(Outcome::reply(Reply::Message(m)));
+        }
+    };
+    let now = app.clock.now_ms();
+    let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
+    match progress {
+        Progress::Ask | Progress::Summary => {
+            let change = RequestChange { conversation: Some(&json), ..RequestChange::default() };
+            if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+                return Err(UserError::new("channel-flow.changed-meanwhile").into());
+            }
+            schedule_idle(app, row.id).await?;
+            Ok(Outcome::reply(wrap(render(script(), &next, locale, row.id))))
+        }
+        Progress::Cancelled => {
+            let change =
+                RequestChange { status: Some("cancelled"), conversation: Some(&json), ..RequestChange::default() };
+            if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+                return Err(UserError::new("channel-flow.changed-meanwhile").into());
+            }
+            app.store.log_channel_event(row.id, now, actor.user_id, "cancelled", "").await?;
+            cancel_idle(app, row.id).await?;
+            Ok(Outcome::reply(wrap(Message::text(t(locale, "channel-flow.cancelled", &[])))))
+        }
+        Progress::Submitted => submit(app, actor, row, next, &json, from_button).await,
+    }
+}
+
+/// The summary embed for approvers and the registry.
+pub fn request_embed(row: &ChannelRequestRow, conv: &Conversation, locale: Locale, title_key: &str) -> Embed {
+    let mut fields = vec![EmbedField {
+        name: t(locale, "channel-flow.requester", &[]),
+        value: format!("<@{}>", row.requester_id),
+        inline: true,
+    }];
+    fields.extend(summary_fields(script(), &conv.answers, locale));
+    fields.truncate(crate::core::reply::limits::EMBED_FIELDS);
+    Embed {
+        title: Some(t(locale, title_key, &[("reference", &reference(row))])),
+        description: None,
+        fields,
+        footer: Some(crate::guideline::render::source_line(locale)),
+        tone: Some(Tone::Info),
+    }
+}
+
+fn approval_message(
+    row: &ChannelRequestRow,
+    conv: &Conversation,
+    locale: Locale,
+    stage: &str,
+    note: Option<String>,
+) -> Message {
+    let id = row.id;
+    let buttons = if stage == "head" {
+        vec![
+            Component::button(
+                format!("nca:{id}:head-approve"),
+                t(locale, "channel-flow.approve", &[]),
+                ButtonStyle::Success,
+            ),
+            Component::button(
+                format!("nca:{id}:head-decline"),
+                t(locale, "channel-flow.decline", &[]),
+                ButtonStyle::Danger,
+            ),
+        ]
+    } else {
+        vec![
+            Component::button(
+                format!("nca:{id}:off-approve"),
+                t(locale, "channel-flow.approve", &[]),
+                ButtonStyle::Success,
+            ),
+            Component::button(
+                format!("nca:{id}:off-reject"),
+                t(locale, "channel-flow.reject", &[]),
+                ButtonStyle::Danger,
+            ),
+            Component::button(
+                format!("nca:{id}:off-changes"),
+                t(locale, "channel-flow.ask-changes", &[]),
+                ButtonStyle::Secondary,
+            ),
+        ]
+    };
+    let intro_key = if stage == "head" { "channel-flow.head-intro" } else { "channel-flow.officer-intro" };
+    let mut content = t(locale, intro_key, &[("requester", &format!("<@{}>", row.requester_id))]);
+    if let Some(n) = note {
+        content.push_str("\n\n");
+        content.push_str(&n);
+    }
+    Message {
+        content: Some(content),
+        embeds: vec![request_embed(row, conv, locale, "channel-flow.request-title")],
+        components: vec![buttons],
+        ephemeral: false,
+    }
+}
+
+/// Who approves at the officers' stage: the review channel when set, else each officer by DM.
+async fn to_officers(
+    app: &App,
+    row: &ChannelRequestRow,
+    conv: &Conversation,
+    note: Option<String>,
+) -> HandlerResult<Vec<Effect>> {
+    let settings = OrgSettings::load(&app.store, row.guild_id).await?;
+    if let Some(channel) = settings.review_channel {
+        // The review channel is a staff channel: Nynorsk, the official language.
+        return Ok(vec![Effect::post(channel, approval_message(row, conv, Locale::Nn, "officer", note))]);
+    }
+    let officers = match settings.communications_role {
+        Some(role) => app.store.members_with_role(row.guild_id, role).await?,
+        None => Vec::new(),
+    };
+    let mut effects = Vec::new();
+    for o in officers {
+        let locale = app.store.locale_of(o.user_id).await?;
+        effects.push(Effect::dm(o.user_id, approval_message(row, conv, locale, "officer", note.clone())));
+    }
+    if effects.is_empty() {
+        warn!(request = row.id, "no communications officer is configured; the request waits");
+        let locale = app.store.locale_of(row.requester_id).await?;
+        effects.push(Effect::dm(
+            row.requester_id,
+            Message::text(t(locale, "channel-flow.no-officers", &[("reference", &reference(row))])),
+        ));
+    }
+    Ok(effects)
+}
+
+fn year_of(ms: i64) -> i64 {
+    date_of(ms).0
+}
+
+async fn submit(
+    app: &App,
+    actor: &Actor,
+    row: ChannelRequestRow,
+    next: Conversation,
+    json: &str,
+    from_button: bool,
+) -> HandlerResult<Outcome> {
+    let locale = actor.locale;
+    let now = app.clock.now_ms();
+    let head = match next.answers.get("head") {
+        Some(Answer::Person(h)) => *h,
+        _ => return Err(UserError::new("channel-flow.incomplete").into()),
+    };
+    let reference = match &row.reference {
+        Some(r) => r.clone(),
+        None => {
+            let year = year_of(now);
+            let n = app.store.next_number(&format!("KANAL-{year}")).await?;
+            format!("KANAL-{year}-{n:04}")
+        }
+    };
+    let change = RequestChange {
+        status: Some("awaiting_head"),
+        conversation: Some(json),
+        head_id: Some(head),
+        reference: Some(&reference),
+        submitted: true,
+        escalated: Some(false),
+        ..RequestChange::default()
+    };
+    if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    app.store.log_channel_event(row.id, now, actor.user_id, "submitted", &reference).await?;
+    cancel_idle(app, row.id).await?;
+    schedule_approval(app, row.id).await?;
+    let row = load(app, row.id).await?;
+    let head_locale = app.store.locale_of(head).await?;
+    info!(request = row.id, reference = %reference, "channel request submitted");
+    let effects = vec![Effect::dm(head, approval_message(&row, &next, head_locale, "head", None))
+        .on_failure(format!("nc:head-dm-failed:{}", row.id))];
+    let text = t(locale, "channel-flow.submitted", &[("reference", &reference), ("head", &format!("<@{head}>"))]);
+    let reply = if from_button { Reply::Update(Message::text(text)) } else { Reply::Message(Message::text(text)) };
+    Ok(Outcome::with_effects(reply, effects))
+}
+
+/// Whether a user is a communications officer of the request's server (from the member
+/// directory, which also works for clicks in a DM, where Discord sends no roles).
+async fn is_officer(app: &App, guild: u64, actor: &Actor) -> HandlerResult<bool> {
+    let Some(role) = OrgSettings::load(&app.store, guild).await?.communications_role else {
+        return Ok(false);
+    };
+    if actor.guild_id == Some(guild) && actor.role_ids.contains(&role) {
+        return Ok(true);
+    }
+    Ok(app.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
+}
+
+/// Checks that `actor` is the one to take `decision` now; the error says why not.
+async fn check_decider(app: &App, actor: &Actor, row: &ChannelRequestRow, decision: &str) -> HandlerResult<()> {
+    let (stage_status, allowed) = if decision.starts_with("head-") {
+        ("awaiting_head", row.head_id == Some(actor.user_id))
+    } else {
+        ("awaiting_officer", is_officer(app, row.guild_id, actor).await?)
+    };
+    if !allowed {
+        warn!(request = row.id, user = actor.user_id, decision, "refused a decision by someone not addressed");
+        return Err(UserError::new("channel-flow.not-your-decision").into());
+    }
+    if row.status != stage_status {
+        let when = row.decided_at.map(format_date).unwrap_or_default();
+        return Err(UserError::new("channel-flow.already-decided")
+            .arg("reference", reference(row))
+            .arg("status", status_text(actor.locale, &row.status))
+            .arg("date", when)
+            .into());
+    }
+    Ok(())
+}
+
+/// A status in words.
+pub fn status_text(locale: Locale, status: &str) -> String {
+    t(locale, &format!("channel-flow.status-{status}"), &[])
+}
+
+/// An approval button: `nca:<id>:<decision>`.
+pub async fn approval_component(app: &App, actor: &Actor, id: i64, decision: &str) -> HandlerResult<Outcome> {
+    let row = load(app, id).await?;
+    check_decider(app, actor, &row, decision).await?;
+    let locale = actor.locale;
+    match decision {
+        "head-approve" => head_approve(app, actor, row).await,
+        "off-approve" => officer_approve(app, actor, row).await,
+        "head-decline" | "off-reject" | "off-changes" => {
+            let title_key = format!("channel-flow.modal-{decision}");
+            Ok(Outcome::reply(Reply::Modal(Modal {
+                custom_id: format!("ncm:{id}:{decision}"),
+                title: crate::core::reply::clip(&t(locale, &title_key, &[("reference", &reference(&row))]), 45),
+                inputs: vec![TextInput {
+                    custom_id: "reason".into(),
+                    label: t(locale, "channel-flow.reason-label", &[]),
+                    paragraph: true,
+                    required: true,
+                    min_length: Some(3),
+                    max_length: Some(1000),
+                    placeholder: None,
+                    value: None,
+                }],
+            })))
+        }
+        _ => Err(UserError::new("common.expired").into()),
+    }
+}
+
+fn decided_message(locale: Locale, key: &str, row: &ChannelRequestRow, actor: &Actor, reason: Option<&str>) -> Message {
+    let mut text = t(locale, key, &[("reference", &reference(row)), ("by", &format!("<@{}>", actor.user_id))]);
+    if let Some(r) = reason {
+        text.push_str("\n> ");
+        text.push_str(&r.replace('\n', "\n> "));
+    }
+    Message::text(crate::core::reply::clip(&text, 1900))
+}
+
+async fn head_approve(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    let now = app.clock.now_ms();
+    let change = RequestChange { status: Some("awaiting_officer"), ..RequestChange::default() };
+    if !app.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    app.store.log_channel_event(row.id, now, actor.user_id, "head-approved", "").await?;
+    schedule_approval(app, row.id).await?;
+    let conv = conversation_of(&row)?;
+    let mut effects = to_officers(app, &row, &conv, None).await?;
+    let req_locale = app.store.locale_of(row.requester_id).await?;
+    effects.push(Effect::dm(
+        row.requester_id,
+        decided_message(req_locale, "channel-flow.told-head-approved", &row, actor, None),
+    ));
+    Ok(Outcome::with_effects(
+        Reply::Update(decided_message(actor.locale, "channel-flow.you-approved", &row, actor, None)),
+        effects,
+    ))
+}
+
+async fn officer_approve(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    let now = app.clock.now_ms();
+    let change =
+        RequestChange { status: Some("approved"), decided_by: Some(actor.user_id), ..RequestChange::default() };
+    if !app.store.update_channel_request(row.id, "awaiting_officer", row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    app.store.log_channel_event(row.id, now, actor.user_id, "approved", "").await?;
+    cancel_approval(app, row.id).await?;
+    app.store.schedule(timers::REVIEW, row.id, now + app.timings.review_interval_ms, now).await?;
+    info!(request = row.id, "channel request approved");
+    let mut effects = Vec::new();
+    let req_locale = app.store.locale_of(row.requester_id).await?;
+    effects.push(Effect::dm(
+        row.requester_id,
+        decided_message(req_locale, "channel-flow.told-approved", &row, actor, None),
+    ));
+    if let Some(head) = row.head_id {
+        let l = app.store.locale_of(head).await?;
+        effects.push(Effect::dm(head, decided_message(l, "channel-flow.told-approved", &row, actor, None)));
+    }
+    Ok(Outcome::with_effects(
+        Reply::Update(decided_message(actor.locale, "channel-flow.officer-approved", &row, actor, None)),
+        effects,
+    ))
+}
+
+/// A reason modal: `ncm:<id>:<decision>`.
+pub async fn reason_submitted(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    decision: &str,
+    fields: &[(String, String)],
+) -> HandlerResult<Outcome> {
+    let row = load(app, id).await?;
+    check_decider(app, actor, &row, decision).await?;
+    let reason =
+        fields.iter().find(|(k, _)| k == "reason").map(|(_, v)| crate::channel_request::conversation::clean_text(v));
+    let reason =
+        reason.filter(|r| r.chars().count() >= 3).ok_or_else(|| UserError::new("channel-flow.reason-needed"))?;
+    let reason = crate::core::reply::clip(&reason, 1000);
+    let now = app.clock.now_ms();
+    let (status, action, told_key, you_key) = match decision {
+        "head-decline" => ("declined", "head-declined", "channel-flow.told-declined", "channel-flow.you-declined"),
+        "off-reject" => ("rejected", "rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected"),
+        "off-changes" => (
+            "changes_requested",
+            "changes-requested",
+            "channel-flow.told-changes",
+            "channel-flow.officer-asked-changes",
+        ),
+        _ => return Err(UserError::new("common.expired").into()),
+    };
+    let mut conv = conversation_of(&row)?;
+    let json;
+    let mut change = RequestChange { status: Some(status), ..RequestChange::default() };
+    if decision == "off-changes" {
+        // Back to the summary, where every answer can be changed before submitting again.
+        conv.step = None;
+        json = serde_json::to_string(&conv).map_err(anyhow::Error::from)?;
+        change.conversation = Some(&json);
+    } else {
+        change.decided_by = Some(actor.user_id);
+    }
+    if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    app.store.log_channel_event(row.id, now, actor.user_id, action, &reason).await?;
+    cancel_approval(app, row.id).await?;
+    let req_locale = app.store.locale_of(row.requester_id).await?;
+    let mut effects =
+        vec![Effect::dm(row.requester_id, decided_message(req_locale, told_key, &row, actor, Some(&reason)))];
+    if decision == "off-changes" {
+        schedule_idle(app, row.id).await?;
+        effects.push(Effect::dm(row.requester_id, render(script(), &conv, req_locale, row.id)));
+    } else if decision == "off-reject" {
+        if let Some(head) = row.head_id {
+            let l = app.store.locale_of(head).await?;
+            effects.push(Effect::dm(head, decided_message(l, told_key, &row, actor, Some(&reason))));
+        }
+    }
+    info!(request = row.id, action, "channel request decided");
+    Ok(Outcome::with_effects(
+        Reply::Update(decided_message(actor.locale, you_key, &row, actor, Some(&reason))),
+        effects,
+    ))
+}
+
+/// Runs a `nc.*` timer.
+pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
+    let Some(row) = app.store.channel_request(id).await? else {
+        return Ok(Outcome::reply(Reply::Nothing));
+    };
+    let now = app.clock.now_ms();
+    let nothing = Outcome::reply(Reply::Nothing);
+    match kind {
+        timers::REMIND if OPEN.contains(&row.status.as_str()) => {
+            let l = app.store.locale_of(row.requester_id).await?;
+            let msg = Message {
+                content: Some(t(l, "channel-flow.reminder", &[("reference", &reference(&row))])),
+                embeds: Vec::new(),
+                components: vec![vec![Component::button(
+                    format!("nc:{id}:resume"),
+                    t(l, "channel-flow.resume", &[]),
+                    ButtonStyle::Primary,
+                )]],
+                ephemeral: false,
+            };
+            Ok(Outcome::with_effects(Reply::Nothing, vec![Effect::dm(row.requester_id, msg)]))
+        }
+        timers::EXPIRE if OPEN.contains(&row.status.as_str()) => {
+            let change = RequestChange { status: Some("expired"), ..RequestChange::default() };
+            if !app.store.update_channel_request(id, &row.status, row.version, &change, now).await? {
+                return Ok(nothing);
+            }
+            app.store.log_channel_event(id, now, 0, "expired", "").await?;
+            let l = app.store.locale_of(row.requester_id).await?;
+            Ok(Outcome::with_effects(
+                Reply::Nothing,
+                vec![Effect::dm(
+                    row.requester_id,
+                    Message::text(t(l, "channel-flow.expired", &[("reference", &reference(&row))])),
+                )],
+            ))
+        }
+        timers::APPROVAL_REMIND => {
+            let conv = conversation_of(&row)?;
+            let note = Some(t(
+                Locale::Nn,
+                "channel-flow.approval-reminder",
+                &[("date", &row.submitted_at.map(format_date).unwrap_or_default())],
+            ));
+            let effects = match (row.status.as_str(), row.head_id) {
+                ("awaiting_head", Some(head)) => {
+                    let l = app.store.locale_of(head).await?;
+                    let note = Some(t(
+                        l,
+                        "channel-flow.approval-reminder",
+                        &[("date", &row.submitted_at.map(format_date).unwrap_or_default())],
+                    ));
+                    vec![Effect::dm(head, approval_message(&row, &conv, l, "head", note))]
+                }
+                ("awaiting_officer", _) => to_officers(app, &row, &conv, note).await?,
+                _ => Vec::new(),
+            };
+            if !effects.is_empty() {
+                app.store.log_channel_event(id, now, 0, "reminded", &row.status).await?;
+            }
+            Ok(Outcome::with_effects(Reply::Nothing, effects))
+        }
+        timers::ESCALATE => escalate(app, row).await,
+        _ => Ok(nothing),
+    }
+}
+
+/// The approver did not act: the head's step goes to the communications officers, theirs to the
+/// admin who set the bot up.
+async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    let now = app.clock.now_ms();
+    let conv = conversation_of(&row)?;
+    match row.status.as_str() {
+        "awaiting_head" => {
+            let change =
+                RequestChange { status: Some("awaiting_officer"), escalated: Some(true), ..RequestChange::default() };
+            if !app.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
+                return Ok(Outcome::reply(Reply::Nothing));
+            }
+            app.store.log_channel_event(row.id, now, 0, "escalated", "head did not answer").await?;
+            schedule_approval(app, row.id).await?;
+            let head = row.head_id.map(|h| format!("<@{h}>")).unwrap_or_default();
+            let note = Some(t(Locale::Nn, "channel-flow.escalated-from-head", &[("head", &head)]));
+            let mut effects = to_officers(app, &row, &conv, note).await?;
+            let l = app.store.locale_of(row.requester_id).await?;
+            effects.push(Effect::dm(
+                row.requester_id,
+                Message::text(t(l, "channel-flow.told-escalated", &[("reference", &reference(&row))])),
+            ));
+            Ok(Outcome::with_effects(Reply::Nothing, effects))
+        }
+        "awaiting_officer" => {
+            let admin = app
+                .store
+                .settings(row.guild_id)
+                .await?
+                .into_iter()
+                .find(|(k, ..)| k == crate::org::COMMUNICATIONS_ROLE)
+                .map(|(_, _, by, _)| by);
+            app.store.log_channel_event(row.id, now, 0, "escalated", "officers did not answer").await?;
+            let Some(admin) = admin else { return Ok(Outcome::reply(Reply::Nothing)) };
+            let l = app.store.locale_of(admin).await?;
+            let msg = Message {
+                content: Some(t(l, "channel-flow.escalated-to-admin", &[("reference", &reference(&row))])),
+                embeds: vec![request_embed(&row, &conv, l, "channel-flow.request-title")],
+                components: Vec::new(),
+                ephemeral: false,
+            };
+            Ok(Outcome::with_effects(Reply::Nothing, vec![Effect::dm(admin, msg)]))
+        }
+        _ => Ok(Outcome::reply(Reply::Nothing)),
+    }
+}
+
+/// A delivery hook `nc:...`: a DM that could not be delivered.
+pub async fn delivery_failed(app: &App, hook: &str) -> HandlerResult<Outcome> {
+    let parts: Vec<&str> = hook.split(':').collect();
+    match parts.as_slice() {
+        ["nc", "dm-failed", id, lang] => {
+            let id: i64 = id.parse().map_err(anyhow::Error::from)?;
+            let locale = if *lang == "en" { Locale::En } else { Locale::Nn };
+            info!(request = id, "the requester does not accept DMs");
+            let msg = Message {
+                content: Some(t(locale, "channel-flow.dm-closed", &[])),
+                embeds: Vec::new(),
+                components: vec![vec![Component::button(
+                    format!("nc:{id}:resume"),
+                    t(locale, "channel-flow.try-again", &[]),
+                    ButtonStyle::Primary,
+                )]],
+                ephemeral: true,
+            };
+            Ok(Outcome::reply(Reply::Message(msg)))
+        }
+        ["nc", "head-dm-failed", id] => {
+            let id: i64 = id.parse().map_err(anyhow::Error::from)?;
+            let row = load(app, id).await?;
+            escalate(app, row).await
+        }
+        _ => Ok(Outcome::reply(Reply::Nothing)),
+    }
+}
