@@ -1,0 +1,401 @@
+//! `/new-channel` through the core, on SQLite and PostgreSQL, with a controllable clock: the
+//! whole path from the first question to the register, a restart in the middle, the refusals,
+//! the double click, reminders, escalation and expiry.
+
+mod dbs;
+
+use std::sync::{Arc, Mutex};
+
+use somebot::clock::{ManualClock, DAY, HOUR};
+use somebot::core::delivery::{Deliverer, DeliveryError};
+use somebot::core::{Actor, CommandInput, Component, Input, Message, OptionValue, Outcome, Reply};
+use somebot::i18n::Locale;
+use somebot::store::directory::Member;
+use somebot::store::jobs::OutboxTarget;
+use somebot::App;
+
+const G: u64 = 7_000;
+const KARI: u64 = 7_001;
+const OLA: u64 = 7_002;
+const INGRID: u64 = 7_003;
+const PER: u64 = 7_004;
+const ADMIN: u64 = 7_005;
+const OFFICERS: u64 = 7_100;
+/// Monday 23 November 2026, 09:00 UTC.
+const START: i64 = 1_795_392_000_000 + 9 * HOUR;
+
+#[derive(Default)]
+struct Collect(Mutex<Vec<(OutboxTarget, Message)>>);
+
+impl Deliverer for Collect {
+    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+        self.0.lock().unwrap().push((target, message.clone()));
+        Ok(())
+    }
+}
+
+struct World {
+    app: App,
+    clock: ManualClock,
+    out: Collect,
+}
+
+fn actor(user: u64, in_guild: bool) -> Actor {
+    Actor {
+        user_id: user,
+        guild_id: in_guild.then_some(G),
+        channel_id: Some(1),
+        locale: Locale::Nn,
+        display_name: format!("user {user}"),
+        can_manage_guild: user == ADMIN,
+        role_ids: if user == INGRID && in_guild { vec![OFFICERS] } else { vec![] },
+    }
+}
+
+impl World {
+    async fn new(store: somebot::store::Store) -> World {
+        let clock = ManualClock::at(START);
+        let app = App::new(store, Arc::new(clock.clone()));
+        let people = [
+            (KARI, "Kari Nordmann"),
+            (OLA, "Ola Hansen"),
+            (INGRID, "Ingrid Berg"),
+            (PER, "Per Vik"),
+            (ADMIN, "Arne Admin"),
+        ];
+        let members: Vec<Member> = people
+            .iter()
+            .map(|(id, name)| Member {
+                guild_id: G,
+                user_id: *id,
+                username: name.to_lowercase().replace(' ', "."),
+                display_name: name.to_string(),
+                roles: if *id == INGRID { vec![OFFICERS] } else { vec![] },
+                is_bot: false,
+                present: true,
+            })
+            .collect();
+        app.members_seen(&members).await;
+        let setup = CommandInput {
+            name: "setup".into(),
+            subcommand: vec!["communications-role".into()],
+            options: vec![("role".into(), OptionValue::Role(OFFICERS))],
+        };
+        app.handle(&actor(ADMIN, true), Input::Command(setup)).await;
+        World { app, clock, out: Collect::default() }
+    }
+
+    /// Runs an input, delivers what it queued, and returns the outcome.
+    async fn act(&self, who: u64, in_guild: bool, input: Input) -> Outcome {
+        let o = self.app.handle(&actor(who, in_guild), input).await;
+        self.app.deliver_ids(&self.out, &o.queued).await;
+        o
+    }
+
+    async fn dm(&self, who: u64, text: &str) -> Outcome {
+        self.act(who, false, Input::DirectMessage { text: text.into() }).await
+    }
+
+    async fn press(&self, who: u64, custom_id: &str) -> Outcome {
+        self.act(who, false, Input::Component { custom_id: custom_id.into(), values: vec![] }).await
+    }
+
+    /// Messages delivered to a user since the last call.
+    fn take_dms(&self, user: u64) -> Vec<Message> {
+        let mut all = self.out.0.lock().unwrap();
+        let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(t, _)| *t == OutboxTarget::User(user));
+        *all = rest;
+        mine.into_iter().map(|(_, m)| m).collect()
+    }
+
+    async fn tick(&self, ms: i64) {
+        self.clock.advance(ms);
+        self.app.run_due_timers().await;
+        self.app.deliver_due(&self.out).await;
+    }
+}
+
+fn message(o: &Outcome) -> &Message {
+    match &o.reply {
+        Reply::Message(m) | Reply::Update(m) => m,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+fn text(m: &Message) -> String {
+    let mut s = m.content.clone().unwrap_or_default();
+    for e in &m.embeds {
+        s.push_str(&format!("\n{:?}\n{:?}", e.title, e.description));
+        for f in &e.fields {
+            s.push_str(&format!("\n{}: {}", f.name, f.value));
+        }
+    }
+    s
+}
+
+fn button(m: &Message, suffix: &str) -> String {
+    m.components
+        .iter()
+        .flatten()
+        .map(Component::custom_id)
+        .find(|c| c.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no button ending in {suffix} in {m:?}"))
+        .to_string()
+}
+
+/// Walks a request from `/new-channel` to the summary; returns its id.
+async fn fill_in(w: &World) -> i64 {
+    let o = w
+        .act(
+            KARI,
+            true,
+            Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+        )
+        .await;
+    assert!(message(&o).ephemeral);
+    let first = w.take_dms(KARI).pop().expect("the first question comes by DM");
+    let id: i64 =
+        first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+    let o = w
+        .act(KARI, false, Input::Component { custom_id: format!("nc:{id}:choose"), values: vec!["facebook".into()] })
+        .await;
+    assert!(matches!(o.reply, Reply::Update(_)));
+    for answer in [
+        "Volda bibliotek på Facebook",
+        "Volda bibliotek",
+        "Nå fleire lånarar",
+        "Vaksne lånarar i Volda",
+        "Vi svarar på kommentarar kvar dag",
+    ] {
+        let o = w.dm(KARI, answer).await;
+        assert!(!text(message(&o)).is_empty());
+    }
+    for _ in 0..2 {
+        let m = message(&w.press(KARI, &format!("nc:{id}:yes")).await).clone();
+        assert!(!text(&m).is_empty());
+        w.dm(KARI, "Vi har rutinar for dette og spør alltid skriftleg").await;
+    }
+    w.dm(KARI, "To timar i veka").await;
+    // Names that do not match, or match several, are asked again; nothing is lost.
+    let o = w.dm(KARI, "Nokon Ukjend").await;
+    assert!(text(message(&o)).contains("Nokon Ukjend"));
+    w.dm(KARI, "Kari Nordmann, Per Vik").await;
+    w.press(KARI, &format!("nc:{id}:confirm")).await;
+    w.press(KARI, &format!("nc:{id}:confirm")).await;
+    let o = w.dm(KARI, "Ola Hansen").await;
+    let summary = message(&o);
+    assert!(
+        summary.components.iter().flatten().any(|c| c.custom_id() == format!("nc:{id}:submit")),
+        "at the summary: {summary:?}"
+    );
+    id
+}
+
+#[tokio::test]
+async fn a_request_goes_from_the_first_question_to_the_register() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let id = fill_in(&w).await;
+
+        // Submitting sends the request to the department head.
+        let o = w.press(KARI, &format!("nc:{id}:submit")).await;
+        let reference = "KANAL-2026-0001".to_string();
+        assert!(text(message(&o)).contains(&reference), "{}", db.label);
+        let to_head = w.take_dms(OLA).pop().expect("the head is asked");
+        assert!(text(&to_head).contains("Kari") || text(&to_head).contains(&format!("<@{KARI}>")));
+        let approve = button(&to_head, "head-approve");
+
+        // Only the head decides at this stage; nothing changes for anyone else.
+        for intruder in [KARI, PER, INGRID] {
+            let o = w.press(intruder, &approve).await;
+            assert!(text(message(&o)).contains("ikkje di"), "{intruder} was not refused");
+        }
+        assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "awaiting_head");
+
+        let o = w.press(OLA, &approve).await;
+        assert!(matches!(o.reply, Reply::Update(_)));
+        let again = w.press(OLA, &approve).await;
+        assert!(text(message(&again)).contains("allereie"), "a double click changes nothing");
+        assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("avklart")));
+
+        // No review channel is set: the officers get it by DM. Their decision is taken once.
+        let to_officer = w.take_dms(INGRID).pop().expect("the officer is asked");
+        let approve = button(&to_officer, "off-approve");
+        let o = w.press(PER, &approve).await;
+        assert!(text(message(&o)).contains("ikkje di"));
+        let (a, b) = tokio::join!(w.press(INGRID, &approve), w.press(INGRID, &approve));
+        let texts = [text(message(&a)), text(message(&b))];
+        assert_eq!(texts.iter().filter(|t| t.contains("godkjende")).count(), 1, "{texts:?}");
+        let row = db.store.channel_request(id).await.unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.decided_by), ("approved", Some(INGRID)));
+        assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("godkjend")));
+
+        // The register and the history.
+        let list = CommandInput { name: "channels".into(), subcommand: vec!["list".into()], options: vec![] };
+        let o = w.act(PER, true, Input::Command(list)).await;
+        let t = text(message(&o));
+        assert!(t.contains(&reference) && t.contains("Volda bibliotek"), "{t}");
+        let history = |who| {
+            let c = CommandInput {
+                name: "channels".into(),
+                subcommand: vec!["request".into()],
+                options: vec![("reference".into(), OptionValue::String(reference.to_lowercase()))],
+            };
+            w.act(who, true, Input::Command(c))
+        };
+        let t = text(message(&history(KARI).await));
+        for event in ["sende søknaden", "avklarte som avdelingsleiar", "godkjende"] {
+            assert!(t.contains(event), "{event} missing: {t}");
+        }
+        assert!(text(message(&history(PER).await)).contains("berre"), "others are refused the history");
+        let events = db.store.channel_events(id).await.unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["started", "submitted", "head-approved", "approved"]
+        );
+
+        // Half a year later the responsible people are asked whether it is still active.
+        w.tick(183 * DAY).await;
+        let ask = w.take_dms(PER).pop().expect("responsible people are asked");
+        let o = w.press(PER, &button(&ask, ":active")).await;
+        assert!(text(message(&o)).contains(&reference));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_conversation_survives_a_restart_and_can_be_resumed() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let o = w
+            .act(
+                KARI,
+                true,
+                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+            )
+            .await;
+        assert!(message(&o).ephemeral);
+        let first = w.take_dms(KARI).pop().unwrap();
+        let id: i64 =
+            first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+        w.act(KARI, false, Input::Component { custom_id: format!("nc:{id}:choose"), values: vec!["instagram".into()] })
+            .await;
+        w.dm(KARI, "Ungdomsklubben").await;
+
+        // A new process over the same database carries on where the old one stopped.
+        let w2 = World {
+            app: App::new(db.store.clone(), Arc::new(w.clock.clone())),
+            clock: w.clock.clone(),
+            out: Collect::default(),
+        };
+        let o = w2.dm(KARI, "Volda ungdomsklubb").await;
+        assert!(text(message(&o)).contains("1.1"), "the next question is the purpose (1.1): {:?}", message(&o));
+        // /new-channel offers to resume instead of starting a second request.
+        let o = w2
+            .act(
+                KARI,
+                true,
+                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+            )
+            .await;
+        let m = message(&o);
+        let resume = button(m, ":resume");
+        let o = w2.press(KARI, &resume).await;
+        assert!(message(&o).ephemeral);
+        assert_eq!(w2.take_dms(KARI).len(), 1, "the current question is sent again");
+        assert_eq!(db.store.channel_requests_of(KARI, &["draft"]).await.unwrap().len(), 1);
+        // Another user cannot press the requester's buttons.
+        let o = w2.press(PER, &format!("nc:{id}:cancel")).await;
+        assert!(text(message(&o)).contains("nokon andre") || text(message(&o)).contains("ein annan"));
+        assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "draft");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn idle_conversations_are_reminded_once_then_expire() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        w.act(
+            KARI,
+            true,
+            Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+        )
+        .await;
+        w.take_dms(KARI);
+        w.tick(23 * HOUR).await;
+        assert!(w.take_dms(KARI).is_empty(), "no reminder before 24 h");
+        w.tick(2 * HOUR).await;
+        let reminders = w.take_dms(KARI);
+        assert_eq!(reminders.len(), 1, "{}", db.label);
+        assert!(text(&reminders[0]).contains("ikkje ferdig"));
+        w.tick(5 * DAY).await;
+        assert!(w.take_dms(KARI).is_empty(), "one reminder only");
+        w.tick(9 * DAY).await;
+        assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("lukka")));
+        let rows = db.store.channel_requests_of(KARI, &["expired"]).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn silent_approvers_are_reminded_then_escalated() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let id = fill_in(&w).await;
+        w.press(KARI, &format!("nc:{id}:submit")).await;
+        w.take_dms(OLA);
+        // Submitted on a Monday: the reminder comes after three working days (Thursday).
+        w.tick(2 * DAY + 23 * HOUR).await;
+        assert!(w.take_dms(OLA).is_empty());
+        w.tick(2 * HOUR).await;
+        let reminder = w.take_dms(OLA);
+        assert_eq!(reminder.len(), 1, "{}", db.label);
+        assert!(text(&reminder[0]).contains("Påminning"));
+        // Three more working days (over the weekend): the officers get it.
+        w.tick(5 * DAY).await;
+        let row = db.store.channel_request(id).await.unwrap().unwrap();
+        assert_eq!((row.status.as_str(), row.escalated), ("awaiting_officer", true));
+        let to_officer = w.take_dms(INGRID).pop().expect("escalated to the officers");
+        assert!(text(&to_officer).contains("ikkje svart"));
+        assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("ikkje svart")));
+        // The head's old button now changes nothing.
+        let o = w.press(OLA, &format!("nca:{id}:head-approve")).await;
+        assert!(text(message(&o)).contains("allereie"));
+        // An officer asks for changes: the reason is required, and the requester is back at the summary.
+        let o = w.press(INGRID, &button(&to_officer, "off-changes")).await;
+        let Reply::Modal(modal) = &o.reply else { panic!("a reason modal") };
+        let o = w
+            .act(
+                INGRID,
+                false,
+                Input::ModalSubmit { custom_id: modal.custom_id.clone(), fields: vec![("reason".into(), " ".into())] },
+            )
+            .await;
+        assert!(text(message(&o)).contains("grunngjeving"));
+        let o = w
+            .act(
+                INGRID,
+                false,
+                Input::ModalSubmit {
+                    custom_id: modal.custom_id.clone(),
+                    fields: vec![("reason".into(), "Skriv meir om målgruppa.".into())],
+                },
+            )
+            .await;
+        assert!(matches!(o.reply, Reply::Update(_)));
+        assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "changes_requested");
+        let to_kari = w.take_dms(KARI);
+        assert!(to_kari.iter().any(|m| text(m).contains("Skriv meir om målgruppa.")));
+        let summary = to_kari.last().unwrap();
+        w.press(KARI, &button(summary, ":submit")).await;
+        let row = db.store.channel_request(id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.reference.as_deref()),
+            ("awaiting_head", Some("KANAL-2026-0001")),
+            "resubmitted, same reference"
+        );
+        db.cleanup().await;
+    }
+}
