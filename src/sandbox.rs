@@ -139,8 +139,10 @@ pub struct Sandbox {
     current: Persona,
     /// Components of the last message each persona saw, numbered from 1.
     last_components: HashMap<u64, Vec<Component>>,
+    /// Whether the last message a persona saw (and so its buttons) is in their DMs.
+    last_in_dm: HashMap<u64, bool>,
     /// Direct messages waiting for a persona who is not being played.
-    inbox: HashMap<u64, Vec<Message>>,
+    inbox: HashMap<u64, Vec<(Message, bool)>>,
     pending: Pending,
 }
 
@@ -162,6 +164,7 @@ impl Sandbox {
             deliverer: SandboxDeliverer::default(),
             current: personas()[0].clone(),
             last_components: HashMap::new(),
+            last_in_dm: HashMap::new(),
             inbox: HashMap::new(),
             pending: Pending::Nothing,
         }
@@ -237,7 +240,20 @@ impl Sandbox {
         s
     }
 
-    fn actor(&self) -> Actor {
+    /// The actor; in a DM (typed text, or a button on a DM) Discord sends no server and no
+    /// roles, and neither does the sandbox.
+    fn actor(&self, in_dm: bool) -> Actor {
+        if in_dm {
+            return Actor {
+                user_id: self.current.user_id,
+                guild_id: None,
+                channel_id: None,
+                locale: self.current.locale,
+                display_name: self.current.name.to_string(),
+                can_manage_guild: false,
+                role_ids: Vec::new(),
+            };
+        }
         Actor {
             user_id: self.current.user_id,
             guild_id: Some(GUILD_ID),
@@ -295,11 +311,18 @@ impl Sandbox {
                         let mut out = format!("Now playing {} ({}).\n", self.current.name, self.current.role);
                         if let Some(msgs) = self.inbox.remove(&self.current.user_id) {
                             let mut comps = Vec::new();
-                            for m in msgs {
-                                out.push_str("── direct message from somebot ──\n");
+                            let mut in_dm = true;
+                            for (m, dm) in msgs {
+                                out.push_str(if dm {
+                                    "── direct message from somebot ──\n"
+                                } else {
+                                    "── new in #godkjenning (the review channel) ──\n"
+                                });
                                 out.push_str(&render(&m, &mut comps));
+                                in_dm = dm;
                             }
                             self.last_components.insert(self.current.user_id, comps);
+                            self.last_in_dm.insert(self.current.user_id, in_dm);
                         }
                         out
                     }
@@ -428,17 +451,25 @@ impl Sandbox {
 
     /// Runs an input through the core and renders the outcome.
     pub async fn send(&mut self, input: Input) -> String {
-        let actor = self.actor();
+        let in_dm = match &input {
+            Input::DirectMessage { .. } => true,
+            Input::Command(_) | Input::Autocomplete { .. } => false,
+            Input::Component { .. } | Input::ModalSubmit { .. } => {
+                self.last_in_dm.get(&self.current.user_id).copied().unwrap_or(false)
+            }
+        };
+        let actor = self.actor(in_dm);
         let outcome = self.app.handle(&actor, input).await;
         let mut out = String::new();
         match &outcome.reply {
             Reply::Message(m) | Reply::Update(m) => {
                 let mut comps = Vec::new();
-                if !m.ephemeral {
+                if !m.ephemeral && !in_dm {
                     out.push_str("── posted in #general ──\n");
                 }
                 out.push_str(&render(m, &mut comps));
                 self.last_components.insert(self.current.user_id, comps);
+                self.last_in_dm.insert(self.current.user_id, in_dm);
             }
             Reply::Modal(m) => {
                 out.push_str(&format!("── {} ──\n", m.title));
@@ -476,16 +507,28 @@ impl Sandbox {
                     out.push_str("── direct message from somebot ──\n");
                     out.push_str(&render(&message, &mut comps));
                     self.last_components.insert(self.current.user_id, comps);
+                    self.last_in_dm.insert(self.current.user_id, true);
                 }
                 OutboxTarget::User(u) => {
                     let who = personas().into_iter().find(|p| p.user_id == u);
                     let name = who.as_ref().map(|p| p.key).unwrap_or("someone");
                     out.push_str(&format!("(somebot sent {name} a direct message: `:as {name}` to read it)\n"));
-                    self.inbox.entry(u).or_default().push(message);
+                    self.inbox.entry(u).or_default().push((message, true));
                 }
                 OutboxTarget::Channel(_) => {
                     out.push_str("── posted in a channel ──\n");
-                    out.push_str(&render(&message, &mut Vec::new()));
+                    let mut comps = Vec::new();
+                    out.push_str(&render(&message, &mut comps));
+                    // The review channel is read by the officers: its buttons are theirs.
+                    for p in personas().into_iter().filter(|p| p.roles.contains(&OFFICER_ROLE)) {
+                        if p.user_id == self.current.user_id {
+                            self.last_components.insert(p.user_id, comps.clone());
+                            self.last_in_dm.insert(p.user_id, false);
+                        } else {
+                            self.inbox.entry(p.user_id).or_default().push((message.clone(), false));
+                            out.push_str(&format!("(`:as {}` to act on it as an officer)\n", p.key));
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,86 @@
+//! `somebot chat` drives the same core: a whole /new-channel approval and a guideline question,
+//! played by one person switching roles, on a fresh SQLite database.
+
+use std::sync::Arc;
+
+use somebot::clock::OffsetClock;
+use somebot::sandbox::Sandbox;
+use somebot::store::Store;
+use somebot::App;
+
+async fn sandbox() -> (Sandbox, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("s.db").display())).await.unwrap();
+    let clock = OffsetClock::default();
+    let sb = Sandbox::with_clock(App::new(store, Arc::new(clock.clone())), clock);
+    sb.seed().await.unwrap();
+    (sb, dir)
+}
+
+async fn say(sb: &mut Sandbox, line: &str) -> String {
+    sb.line(line).await.expect("not a quit")
+}
+
+#[tokio::test]
+async fn a_channel_request_is_approved_by_switching_people() {
+    let (mut sb, _dir) = sandbox().await;
+    let out = say(&mut sb, "/new-channel").await;
+    assert!(out.contains("direktemelding"), "{out}");
+    assert!(out.contains("Spørsmål 1 av 13"), "the first question is shown as a DM: {out}");
+    say(&mut sb, "1").await; // the platform menu
+    say(&mut sb, "1").await; // Facebook
+    for answer in [
+        "Volda bibliotek",
+        "Biblioteket",
+        "Fleire lånarar til biblioteket",
+        "Vaksne i Volda kommune",
+        "Vi svarar på kommentarar kvar dag",
+    ] {
+        say(&mut sb, answer).await;
+    }
+    say(&mut sb, "1").await; // yes, privacy
+    say(&mut sb, "Vi spør alltid skriftleg om samtykke").await;
+    say(&mut sb, "1").await; // yes, confidentiality
+    say(&mut sb, "Vi publiserer aldri noko om enkeltpersonar").await;
+    say(&mut sb, "To timar i veka til oppfølging").await;
+    say(&mut sb, "Kari Nordmann, Ola").await;
+    say(&mut sb, "1").await; // branding
+    say(&mut sb, "1").await; // comments
+    let summary = say(&mut sb, "Ola Leiar").await;
+    assert!(summary.contains("Samandrag") && summary.contains("@Ola Leiar"), "{summary}");
+    let sent = say(&mut sb, "2").await;
+    assert!(sent.contains("KANAL-") && sent.contains("sent ola a direct message"), "{sent}");
+
+    let head = say(&mut sb, ":as ola").await;
+    assert!(head.contains("Godkjenn") && head.contains("Avslå"), "{head}");
+    let approved = say(&mut sb, "1").await;
+    assert!(approved.contains("vidare til informasjonskonsulenten"), "{approved}");
+    assert!(approved.contains("posted in a channel"), "the review channel gets it: {approved}");
+
+    // The officer reviews in the channel: as Ingrid, the review post's buttons are hers.
+    let list = say(&mut sb, "/channels list").await;
+    assert!(list.contains("ingen godkjende"), "not approved yet: {list}");
+    let officer = say(&mut sb, ":as ingrid").await;
+    assert!(officer.contains("#godkjenning") && officer.contains("Be om endringar"), "{officer}");
+    let done = say(&mut sb, "1").await;
+    assert!(done.contains("godkjende søknaden"), "{done}");
+    let list = say(&mut sb, "/channels list").await;
+    assert!(list.contains("KANAL-") && list.contains("Volda bibliotek"), "{list}");
+    let kari = say(&mut sb, ":as kari").await;
+    assert!(kari.contains("er godkjend"), "the requester is told: {kari}");
+}
+
+#[tokio::test]
+async fn guideline_questions_and_personas_work() {
+    let (mut sb, _dir) = sandbox().await;
+    let out = say(&mut sb, "/guideline private-profile point:3h").await;
+    assert!(out.contains("nærmaste leiar") && out.contains("[1] Del i kanalen"), "{out}");
+    let shared = say(&mut sb, "1").await;
+    assert!(shared.contains("posted in #general") && shared.contains("Delt av Kari Nordmann"), "{shared}");
+    let who = say(&mut sb, ":who").await;
+    assert!(who.contains("ingrid") && who.contains("officer"));
+    assert!(say(&mut sb, ":as nobody").await.contains("No such person"));
+    assert!(say(&mut sb, "/nope").await.contains("Unknown command"));
+    assert!(say(&mut sb, "9").await.contains("no button"));
+    assert!(sb.line(":quit").await.is_none());
+}
