@@ -31,6 +31,18 @@ impl Bot {
         support::init_logging();
         let standin = StandIn::start(World::default()).await;
         let dir = tempfile::tempdir().unwrap();
+        Bot::start_on(standin, dir).await
+    }
+
+    /// Stops the bot and starts a new one on the same stand-in and database, as a restart.
+    async fn restart(mut self) -> Bot {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.expect("clean shutdown");
+        }
+        Bot::start_on(self.standin, self._dir).await
+    }
+
+    async fn start_on(standin: StandIn, dir: tempfile::TempDir) -> Bot {
         let url = format!("sqlite://{}", dir.path().join("e2e.db").display());
         let store = Store::open(&url).await.unwrap();
         let world = standin.world();
@@ -286,5 +298,118 @@ async fn setup_is_for_admins_and_dms_get_a_hint() {
     let reply =
         s.wait_for(|r| r.method == "POST" && r.path == format!("/channels/{}/messages", m.channel_id), WAIT).await;
     assert!(reply.json().unwrap()["content"].as_str().unwrap().contains("/help"));
+    bot.stop().await;
+}
+
+/// The newest message the bot posted in a user's DM channel.
+fn last_dm(s: &StandIn, user: u64) -> Value {
+    let channel = s.dm_channel_of(user).expect("a DM channel was opened");
+    let mut msgs = s.messages_in(channel);
+    msgs.sort_by_key(|m| m["id"].as_str().and_then(|i| i.parse::<u64>().ok()).unwrap_or(0));
+    msgs.into_iter().rev().find(|m| m["author"]["id"] == ids::BOT_USER.to_string()).expect("a message from the bot")
+}
+
+/// Sends a DM and waits for the bot's answer in the DM channel.
+async fn dm(s: &StandIn, user: u64, text: &str) -> Value {
+    let before = s.requests().len();
+    let m = s.dm_message(user, text).await;
+    let path = format!("/channels/{}/messages", m.channel_id);
+    s.wait_for(|r| r.seq >= before && r.method == "POST" && r.path == path, WAIT).await;
+    last_dm(s, user)
+}
+
+#[tokio::test]
+async fn a_channel_request_runs_through_discord_with_a_restart_in_the_middle() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    // Admin setup: the officers' role.
+    let set = json!([{"type": 1, "name": "communications-role", "options": [{"type": 8, "name": "role", "value": ids::ROLE_INFORMASJONSKONSULENT.to_string()}]}]);
+    let ir = s.slash_command(ids::ADMIN, "setup", set).await;
+    s.callback_for(&ir, WAIT).await;
+    let set = json!([{"type": 1, "name": "review-channel", "options": [{"type": 7, "name": "channel", "value": ids::KOMMUNIKASJON.to_string()}]}]);
+    let ir = s.slash_command(ids::ADMIN, "setup", set).await;
+    s.callback_for(&ir, WAIT).await;
+
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    s.wait_for(|r| r.method == "POST" && r.path == "/users/@me/channels", WAIT).await;
+    let q1 = s
+        .wait_for(
+            |r| {
+                r.method == "POST"
+                    && r.path.starts_with("/channels/")
+                    && r.json().is_some_and(|b| b.to_string().contains("nc:"))
+            },
+            WAIT,
+        )
+        .await;
+    let select_id =
+        custom_ids(q1.json().unwrap()).into_iter().find(|c| c.ends_with(":choose")).expect("a platform menu");
+    let ir = s.select(ids::EMPLOYEE, &select_id, vec!["facebook".into()], 3).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 7);
+
+    for answer in ["Volda bibliotek", "Biblioteket", "Fleire lånarar til biblioteket"] {
+        dm(s, ids::EMPLOYEE, answer).await;
+    }
+    // The bot restarts in the middle of the conversation; the next answer carries on.
+    let bot = bot.restart().await;
+    let s = &bot.standin;
+    let next = dm(s, ids::EMPLOYEE, "Vaksne i Volda kommune").await;
+    assert!(next.to_string().contains("1.3"), "after a restart the dialogue question (1.3) follows: {next}");
+    dm(s, ids::EMPLOYEE, "Vi svarar på kommentarar kvar dag").await;
+    for how in ["Vi spør alltid skriftleg om samtykke", "Vi publiserer aldri noko om enkeltpersonar"] {
+        let id = custom_ids(&last_dm(s, ids::EMPLOYEE)).into_iter().find(|c| c.ends_with(":yes")).unwrap();
+        let ir = s.button(ids::EMPLOYEE, &id, None).await;
+        callback_data(&s.callback_for(&ir, WAIT).await, 7);
+        dm(s, ids::EMPLOYEE, how).await;
+    }
+    dm(s, ids::EMPLOYEE, "To timar i veka til oppfølging").await;
+    let branding = dm(s, ids::EMPLOYEE, "Kari Nordmann, Lars Vik").await;
+    for _ in 0..2 {
+        let id = custom_ids(&last_dm(s, ids::EMPLOYEE)).into_iter().find(|c| c.ends_with(":confirm")).unwrap();
+        let ir = s.button(ids::EMPLOYEE, &id, None).await;
+        callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    }
+    assert!(branding.to_string().contains("1.9"));
+    let summary = dm(s, ids::EMPLOYEE, "Ola Hansen").await;
+    let submit = custom_ids(&summary).into_iter().find(|c| c.ends_with(":submit")).expect("the summary");
+    let ir = s.button(ids::EMPLOYEE, &submit, None).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    assert!(data.to_string().contains("KANAL-"), "{data}");
+
+    // The department head decides in a DM.
+    let to_head = s
+        .wait_for(|r| r.method == "POST" && r.json().is_some_and(|b| b.to_string().contains("head-approve")), WAIT)
+        .await;
+    let approve = custom_ids(to_head.json().unwrap()).into_iter().find(|c| c.ends_with("head-approve")).unwrap();
+    let ir = s.button(ids::DEPARTMENT_HEAD, &approve, None).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 7);
+
+    // The officers review in the review channel; anyone else who clicks there is refused.
+    let to_officer = s
+        .wait_for(|r| r.method == "POST" && r.path == format!("/channels/{}/messages", ids::KOMMUNIKASJON), WAIT)
+        .await;
+    assert_no_pings(to_officer.json().unwrap());
+    let reject = custom_ids(to_officer.json().unwrap()).into_iter().find(|c| c.ends_with("off-reject")).unwrap();
+    let ir = s.button(ids::UNRELATED, &reject, None).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL, "the refusal is private");
+    assert!(data["content"].as_str().unwrap().contains("ikkje di"));
+    let ir = s.button(ids::COMMS_OFFICER, &reject, None).await;
+    let modal = callback_data(&s.callback_for(&ir, WAIT).await, 9);
+    let modal_id = modal["custom_id"].as_str().unwrap().to_string();
+    let ir = s.modal_submit(ids::COMMS_OFFICER, &modal_id, &[("reason", "Biblioteket har alt ein kanal.")]).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    let dm_path = format!("/channels/{}/messages", s.dm_channel_of(ids::EMPLOYEE).unwrap());
+    let told = s
+        .wait_for(
+            |r| r.path == dm_path && r.json().is_some_and(|b| b.to_string().contains("Biblioteket har alt ein kanal.")),
+            WAIT,
+        )
+        .await;
+    assert_no_pings(told.json().unwrap());
+    let rows = bot.store.channel_requests_of(ids::EMPLOYEE, &["rejected"]).await.unwrap();
+    assert_eq!(rows.len(), 1);
     bot.stop().await;
 }
