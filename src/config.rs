@@ -47,7 +47,19 @@ pub struct Config {
     pub guild_id: Option<u64>,
     /// `DISCORD_API_URL`: a Discord-compatible REST API standing where https://discord.com is.
     pub api_url: Option<String>,
+    /// Reminder, escalation, expiry and review times (`SOMEBOT_*` variables).
+    pub timings: crate::core::app::Timings,
 }
+
+/// The timing variables: name, what it sets, unit in milliseconds, and how to set it.
+const TIMING_VARS: [(&str, &str); 6] = [
+    ("SOMEBOT_CHANNEL_REMINDER_HOURS", "hours"),
+    ("SOMEBOT_CHANNEL_EXPIRY_DAYS", "days"),
+    ("SOMEBOT_APPROVAL_REMINDER_WORKDAYS", "working days"),
+    ("SOMEBOT_APPROVAL_ESCALATION_WORKDAYS", "working days"),
+    ("SOMEBOT_REVIEW_INTERVAL_DAYS", "days"),
+    ("SOMEBOT_REVIEW_ANSWER_DAYS", "days"),
+];
 
 /// Values given on the command line; they win over the environment.
 #[derive(Debug, Clone, Default)]
@@ -194,8 +206,31 @@ impl Config {
             None => None,
         };
 
+        let mut timings = crate::core::app::Timings::default();
+        for (name, unit) in TIMING_VARS {
+            let Some(v) = var(name) else { continue };
+            match v.parse::<u32>() {
+                Ok(n) if n > 0 && n <= 3650 => {
+                    let n64 = i64::from(n);
+                    match name {
+                        "SOMEBOT_CHANNEL_REMINDER_HOURS" => timings.conversation_reminder_ms = n64 * crate::clock::HOUR,
+                        "SOMEBOT_CHANNEL_EXPIRY_DAYS" => timings.conversation_expiry_ms = n64 * crate::clock::DAY,
+                        "SOMEBOT_APPROVAL_REMINDER_WORKDAYS" => timings.approval_reminder_working_days = n,
+                        "SOMEBOT_APPROVAL_ESCALATION_WORKDAYS" => timings.approval_escalation_working_days = n,
+                        "SOMEBOT_REVIEW_INTERVAL_DAYS" => timings.review_interval_ms = n64 * crate::clock::DAY,
+                        _ => timings.review_answer_ms = n64 * crate::clock::DAY,
+                    }
+                }
+                _ => problems.push(Problem {
+                    var: name,
+                    problem: format!("is not a whole number of {unit} from 1 to 3650 ({v:?})"),
+                    fix: "set a whole number, or unset it for the default".into(),
+                }),
+            }
+        }
+
         if problems.is_empty() {
-            Ok(Config { token, database_url, data_dir, guild_id, api_url })
+            Ok(Config { token, database_url, data_dir, guild_id, api_url, timings })
         } else {
             Err(ConfigError(problems))
         }
@@ -286,6 +321,22 @@ mod tests {
         assert_eq!(c.guild_id, Some(123));
         assert_eq!(c.api_url.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/somebot"));
+    }
+
+    #[test]
+    fn timings_are_configurable_and_checked() {
+        let c = load(
+            &[("SOMEBOT_CHANNEL_REMINDER_HOURS", "2"), ("SOMEBOT_APPROVAL_REMINDER_WORKDAYS", "5")],
+            Needs::DatabaseOnly,
+        )
+        .unwrap();
+        assert_eq!(c.timings.conversation_reminder_ms, 2 * crate::clock::HOUR);
+        assert_eq!(c.timings.approval_reminder_working_days, 5);
+        assert_eq!(c.timings.conversation_expiry_ms, 14 * crate::clock::DAY, "defaults stay");
+        let e =
+            load(&[("SOMEBOT_REVIEW_INTERVAL_DAYS", "0"), ("SOMEBOT_CHANNEL_EXPIRY_DAYS", "two")], Needs::DatabaseOnly)
+                .unwrap_err();
+        assert_eq!(e.0.len(), 2);
     }
 
     #[test]

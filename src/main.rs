@@ -116,7 +116,7 @@ async fn main() -> ExitCode {
             };
             let clock = somebot::clock::OffsetClock::default();
             let app = match open_app(&cfg).await {
-                Ok(a) => App::new(a.store, Arc::new(clock.clone())),
+                Ok(a) => App { clock: Arc::new(clock.clone()), ..a },
                 Err(code) => return code,
             };
             eprintln!("Sandbox database: {}", cfg.database_url);
@@ -221,7 +221,11 @@ async fn open_app(cfg: &Config) -> Result<App, ExitCode> {
         }
     }
     match Store::open(&cfg.database_url).await {
-        Ok(store) => Ok(App::new(store, Arc::new(SystemClock))),
+        Ok(store) => {
+            let mut app = App::new(store, Arc::new(SystemClock));
+            app.timings = cfg.timings.clone();
+            Ok(app)
+        }
         Err(e) => Err(fail(format!(
             "database error: {} ({e:#}); check DATABASE_URL and that the database server is running",
             redact_url(&cfg.database_url)
