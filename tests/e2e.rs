@@ -306,7 +306,10 @@ fn last_dm(s: &StandIn, user: u64) -> Value {
     let channel = s.dm_channel_of(user).expect("a DM channel was opened");
     let mut msgs = s.messages_in(channel);
     msgs.sort_by_key(|m| m["id"].as_str().and_then(|i| i.parse::<u64>().ok()).unwrap_or(0));
-    msgs.into_iter().rev().find(|m| m["author"]["id"] == ids::BOT_USER.to_string()).expect("a message from the bot")
+    msgs.into_iter()
+        .rev()
+        .find(|m| m["author"]["id"].as_str().and_then(|i| i.parse::<u64>().ok()) == Some(ids::BOT_USER))
+        .expect("a message from the bot")
 }
 
 /// Sends a DM and waits for the bot's answer in the DM channel.
