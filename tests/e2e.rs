@@ -151,7 +151,12 @@ async fn the_binary_starts_registers_and_answers_within_three_seconds() {
     let ir = standin.slash_command(ids::EMPLOYEE, "help", json!([])).await;
     let cb = standin.callback_for(&ir, Duration::from_secs(3)).await;
     let answered = sent.elapsed();
-    println!("start to READY: {ready:?}; start to commands registered: {registered:?}; /help answered in {answered:?}");
+    // Idle memory of the bot process after start (printed for the record, not asserted).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().expect("running");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("VmRSS: unknown").to_string();
+    println!("start to READY: {ready:?}; start to commands registered: {registered:?}; /help answered in {answered:?}; idle {rss}");
     assert!(answered < Duration::from_secs(3), "/help took {answered:?}");
     let data = callback_data(&cb, 4);
     assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
