@@ -2,7 +2,7 @@
 //! and `retire`, the half-yearly review by the responsible people (points 1.6 and 1.8), and
 //! what happens when a responsible person leaves the server.
 
-use crate::channel_request::workflow::{reference, request_embed, status_text, timers};
+use crate::channel_request::workflow::{is_officer, reference, request_embed, status_text, timers};
 use crate::channel_request::{Answer, Conversation};
 use crate::clock::{format_date, format_time};
 use crate::core::errors::{HandlerResult, UserError};
@@ -31,12 +31,6 @@ pub fn responsible(c: &Conversation) -> Vec<u64> {
         Some(Answer::People(p)) => p.clone(),
         _ => Vec::new(),
     }
-}
-
-async fn is_officer(app: &App, guild: u64, actor: &Actor) -> HandlerResult<bool> {
-    let Some(role) = OrgSettings::load(&app.store, guild).await?.communications_role else { return Ok(false) };
-    Ok(actor.role_ids.contains(&role)
-        || app.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
 }
 
 /// `/channels <subcommand>`.

@@ -455,7 +455,7 @@ async fn submit(
 
 /// Whether a user is a communications officer of the request's server (from the member
 /// directory, which also works for clicks in a DM, where Discord sends no roles).
-async fn is_officer(app: &App, guild: u64, actor: &Actor) -> HandlerResult<bool> {
+pub(crate) async fn is_officer(app: &App, guild: u64, actor: &Actor) -> HandlerResult<bool> {
     let Some(role) = OrgSettings::load(&app.store, guild).await?.communications_role else {
         return Ok(false);
     };
