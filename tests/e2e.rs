@@ -421,3 +421,23 @@ async fn a_channel_request_runs_through_discord_with_a_restart_in_the_middle() {
     assert_eq!(rows.len(), 1);
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_token_exits_2_at_once() {
+    support::init_logging();
+    let standin = StandIn::start(World::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DISCORD_TOKEN", "not.the.token")
+        .env("DISCORD_API_URL", standin.base_url())
+        .env("SOMEBOT_DATA_DIR", dir.path())
+        .output();
+    let out = tokio::time::timeout(WAIT, out).await.expect("exits at once").unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DISCORD_TOKEN was refused"), "{stderr}");
+    assert!(!stderr.contains("not.the.token") && !stderr.contains("panicked"), "{stderr}");
+}
