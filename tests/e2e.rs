@@ -140,7 +140,7 @@ async fn the_binary_starts_registers_and_answers_within_three_seconds() {
     let registered = started.elapsed();
     let mut names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
     names.sort();
-    assert_eq!(names, ["channels", "guideline", "help", "new-channel", "report-threat", "setup"]);
+    assert_eq!(names, ["channels", "guideline", "help", "new-channel", "report-threat", "reports", "setup"]);
     // Registered to the guild (DISCORD_GUILD_ID), by bulk overwrite.
     assert!(standin
         .requests()

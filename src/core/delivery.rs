@@ -150,6 +150,7 @@ impl App {
         // Each feature with delivery hooks adds an arm here.
         let result: HandlerResult<Outcome> = match feature {
             "nc" => crate::channel_request::workflow::delivery_failed(self, hook).await,
+            "rt" => crate::threat_report::workflow::delivery_failed(self, hook).await,
             _ => {
                 info!(hook, "no handler for a delivery-failure hook");
                 Ok(Outcome::reply(crate::core::Reply::Nothing))
@@ -175,6 +176,9 @@ impl App {
             let result: HandlerResult<Outcome> = match timer.kind.as_str() {
                 "nc.review" | "nc.review-overdue" => {
                     crate::channel_request::registry::timer(self, &timer.kind, timer.subject_id).await
+                }
+                _ if feature == "rt" => {
+                    crate::threat_report::workflow::timer(self, &timer.kind, timer.subject_id).await
                 }
                 _ if feature == "nc" => {
                     crate::channel_request::workflow::timer(self, &timer.kind, timer.subject_id).await
