@@ -49,16 +49,21 @@ pub struct Config {
     pub api_url: Option<String>,
     /// Reminder, escalation, expiry and review times (`SOMEBOT_*` variables).
     pub timings: crate::core::app::Timings,
+    /// `SOMEBOT_REPORT_KEY` (64 hex digits): the key that seals threat reports. When unset,
+    /// the file `report.key` in the data directory is used, created on first start.
+    pub report_key: Option<crate::threat_report::crypto::ReportKey>,
 }
 
 /// The timing variables: name, what it sets, unit in milliseconds, and how to set it.
-const TIMING_VARS: [(&str, &str); 6] = [
+const TIMING_VARS: [(&str, &str); 8] = [
     ("SOMEBOT_CHANNEL_REMINDER_HOURS", "hours"),
     ("SOMEBOT_CHANNEL_EXPIRY_DAYS", "days"),
     ("SOMEBOT_APPROVAL_REMINDER_WORKDAYS", "working days"),
     ("SOMEBOT_APPROVAL_ESCALATION_WORKDAYS", "working days"),
     ("SOMEBOT_REVIEW_INTERVAL_DAYS", "days"),
     ("SOMEBOT_REVIEW_ANSWER_DAYS", "days"),
+    ("SOMEBOT_REPORT_ACK_HOURS", "hours"),
+    ("SOMEBOT_REPORT_RETENTION_DAYS", "days"),
 ];
 
 /// Values given on the command line; they win over the environment.
@@ -218,6 +223,8 @@ impl Config {
                         "SOMEBOT_APPROVAL_REMINDER_WORKDAYS" => timings.approval_reminder_working_days = n,
                         "SOMEBOT_APPROVAL_ESCALATION_WORKDAYS" => timings.approval_escalation_working_days = n,
                         "SOMEBOT_REVIEW_INTERVAL_DAYS" => timings.review_interval_ms = n64 * crate::clock::DAY,
+                        "SOMEBOT_REPORT_ACK_HOURS" => timings.report_ack_timeout_ms = n64 * crate::clock::HOUR,
+                        "SOMEBOT_REPORT_RETENTION_DAYS" => timings.report_retention_ms = n64 * crate::clock::DAY,
                         _ => timings.review_answer_ms = n64 * crate::clock::DAY,
                     }
                 }
@@ -229,8 +236,24 @@ impl Config {
             }
         }
 
+        let key_var = crate::threat_report::crypto::KEY_VAR;
+        let report_key = match var(key_var) {
+            Some(v) => match crate::threat_report::crypto::ReportKey::from_hex(&v) {
+                Ok(k) => Some(k),
+                Err(why) => {
+                    problems.push(Problem {
+                        var: key_var,
+                        problem: why,
+                        fix: "set it to 64 hex digits (32 bytes, for example from `openssl rand -hex 32`), or unset it to use the key file report.key in SOMEBOT_DATA_DIR".into(),
+                    });
+                    None
+                }
+            },
+            None => None,
+        };
+
         if problems.is_empty() {
-            Ok(Config { token, database_url, data_dir, guild_id, api_url, timings })
+            Ok(Config { token, database_url, data_dir, guild_id, api_url, timings, report_key })
         } else {
             Err(ConfigError(problems))
         }
@@ -337,6 +360,18 @@ mod tests {
             load(&[("SOMEBOT_REVIEW_INTERVAL_DAYS", "0"), ("SOMEBOT_CHANNEL_EXPIRY_DAYS", "two")], Needs::DatabaseOnly)
                 .unwrap_err();
         assert_eq!(e.0.len(), 2);
+        let c = load(&[("SOMEBOT_REPORT_ACK_HOURS", "2")], Needs::DatabaseOnly).unwrap();
+        assert_eq!(c.timings.report_ack_timeout_ms, 2 * crate::clock::HOUR);
+        assert_eq!(c.timings.report_retention_ms, 180 * crate::clock::DAY);
+    }
+
+    #[test]
+    fn a_malformed_report_key_names_the_variable() {
+        let e = load(&[("SOMEBOT_REPORT_KEY", "secret-but-short")], Needs::DatabaseOnly).unwrap_err();
+        assert_eq!(e.0[0].var, "SOMEBOT_REPORT_KEY");
+        assert!(!e.to_string().contains("secret-but-short"), "the value is not echoed");
+        let c = load(&[("SOMEBOT_REPORT_KEY", &"0f".repeat(32))], Needs::DatabaseOnly).unwrap();
+        assert!(c.report_key.is_some());
     }
 
     #[test]

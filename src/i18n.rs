@@ -52,6 +52,7 @@ macro_rules! message_files {
             include_str!(concat!("../prompts/messages/", $lang, "/setup.toml")),
             include_str!(concat!("../prompts/messages/", $lang, "/channel.toml")),
             include_str!(concat!("../prompts/messages/", $lang, "/channel-flow.toml")),
+            include_str!(concat!("../prompts/messages/", $lang, "/report.toml")),
         ]
     };
 }

@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod org;
 pub mod sandbox;
 pub mod store;
+pub mod threat_report;
 
 pub use crate::core::App;
 

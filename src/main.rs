@@ -220,10 +220,28 @@ async fn open_app(cfg: &Config) -> Result<App, ExitCode> {
             )));
         }
     }
+    let report_key = match &cfg.report_key {
+        Some(k) => k.clone(),
+        None => {
+            use somebot::threat_report::crypto::{load_or_create, KeySource};
+            match load_or_create(None, &cfg.data_dir) {
+                Ok((k, KeySource::Created(path))) => {
+                    eprintln!(
+                        "Created the report key file {} (mode 0600). Keep it and back it up: without it stored threat reports cannot be read.",
+                        path.display()
+                    );
+                    k
+                }
+                Ok((k, _)) => k,
+                Err(e) => return Err(fail(e)),
+            }
+        }
+    };
     match Store::open(&cfg.database_url).await {
         Ok(store) => {
             let mut app = App::new(store, Arc::new(SystemClock));
             app.timings = cfg.timings.clone();
+            app.report_key = Arc::new(report_key);
             Ok(app)
         }
         Err(e) => Err(fail(format!(

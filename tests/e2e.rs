@@ -59,7 +59,10 @@ impl Bot {
             "unused.db",
         )
         .unwrap();
-        let app = App::new(store.clone(), Arc::new(SystemClock));
+        let mut app = App::new(store.clone(), Arc::new(SystemClock));
+        // The same report key across a restart, as `somebot run` keeps it in its data directory.
+        let (key, _) = somebot::threat_report::crypto::load_or_create(None, dir.path()).unwrap();
+        app.report_key = Arc::new(key);
         let running = somebot::discord::start(cfg, app, 1).await.expect("the bot starts");
         standin.wait_ready(WAIT).await;
         standin.wait_commands_registered(WAIT).await;
@@ -140,7 +143,7 @@ async fn the_binary_starts_registers_and_answers_within_three_seconds() {
     let registered = started.elapsed();
     let mut names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
     names.sort();
-    assert_eq!(names, ["channels", "guideline", "help", "new-channel", "report-threat", "setup"]);
+    assert_eq!(names, ["channels", "guideline", "help", "new-channel", "report-threat", "reports", "setup"]);
     // Registered to the guild (DISCORD_GUILD_ID), by bulk overwrite.
     assert!(standin
         .requests()
@@ -440,4 +443,111 @@ async fn a_refused_token_exits_2_at_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("DISCORD_TOKEN was refused"), "{stderr}");
     assert!(!stderr.contains("not.the.token") && !stderr.contains("panicked"), "{stderr}");
+}
+
+/// Every interaction request and callback body for `ir`, as text.
+fn interaction_text(s: &StandIn, ir: &support::InteractionRef) -> String {
+    s.requests_for(ir).iter().filter_map(|r| r.json().map(|j| j.to_string())).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn a_threat_report_with_evidence_reaches_the_manager_and_is_acknowledged() {
+    const SECRET: &str = "Han truga meg i kommentarfeltet";
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let set = json!([{"type": 1, "name": "manager", "options": [
+        {"type": 6, "name": "employee", "value": ids::EMPLOYEE.to_string()},
+        {"type": 6, "name": "manager", "value": ids::DEPARTMENT_HEAD.to_string()}]}]);
+    let ir = s.slash_command(ids::ADMIN, "setup", set).await;
+    s.callback_for(&ir, WAIT).await;
+
+    let bytes = b"PNG-ish evidence bytes".to_vec();
+    let att = s.upload_attachment("skjermbilete.png", "image/png", &bytes);
+    let ir =
+        s.slash_command(ids::EMPLOYEE, "report-threat", json!([{"type": 11, "name": "evidence", "value": att}])).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    assert!(data["content"].as_str().unwrap().contains("112"));
+    let sha = somebot::threat_report::crypto::sha256_hex(&bytes);
+    assert!(data["content"].as_str().unwrap().contains(&sha), "the evidence was copied: {data}");
+    let write = custom_ids(&data).into_iter().find(|c| c.ends_with(":write")).unwrap();
+    let id: i64 = write.split(':').nth(1).unwrap().parse().unwrap();
+    let ir =
+        s.button(ids::EMPLOYEE, &write, Some(json!({"components": data["components"].clone(), "flags": 64}))).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 9);
+    let ir = s
+        .modal_submit(
+            ids::EMPLOYEE,
+            &format!("rtm:{id}:report"),
+            &[("what", SECRET), ("where", "Facebook https://fb.invalid/p/9"), ("when", "i dag"), ("ongoing", "ja")],
+        )
+        .await;
+    s.callback_for(&ir, WAIT).await;
+    let send = format!("rt:{id}:send");
+    s.wait_for(|r| r.json().is_some_and(|b| b.to_string().contains(&send)), WAIT).await;
+    assert!(interaction_text(s, &ir).contains(&ids::DEPARTMENT_HEAD.to_string()), "the manager is shown");
+    let preview = s.requests_for(&ir).iter().rev().find_map(|r| r.json().cloned()).unwrap();
+    let components =
+        if preview["data"].is_object() { preview["data"]["components"].clone() } else { preview["components"].clone() };
+    let ir = s.button(ids::EMPLOYEE, &send, Some(json!({"components": components, "flags": 64}))).await;
+    s.callback_for(&ir, WAIT).await;
+    s.wait_for(|r| r.json().is_some_and(|b| b.to_string().contains("TRUGSMAL-")), WAIT).await;
+
+    // The manager gets it by DM, without pings.
+    let ack = format!("rt:{id}:ack");
+    let to_head =
+        s.wait_for(|r| r.method == "POST" && r.json().is_some_and(|b| b.to_string().contains(&ack)), WAIT).await;
+    assert_eq!(
+        Some(to_head.path.clone()),
+        s.dm_channel_of(ids::DEPARTMENT_HEAD).map(|c| format!("/channels/{c}/messages"))
+    );
+    assert!(to_head.json().unwrap().to_string().contains(SECRET));
+    assert_no_pings(to_head.json().unwrap());
+
+    // Someone else is refused, privately.
+    let ir = s
+        .button(ids::UNRELATED, &ack, Some(json!({"components": to_head.json().unwrap()["components"].clone()})))
+        .await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    assert!(data["content"].as_str().unwrap().contains("ikkje til deg"));
+
+    let ir = s.button(ids::DEPARTMENT_HEAD, &ack, None).await;
+    s.callback_for(&ir, WAIT).await;
+    let told = s
+        .wait_for(
+            |r| {
+                r.method == "POST"
+                    && r.json().is_some_and(|b| b.to_string().contains("stadfesta"))
+                    && r.path.starts_with("/channels/")
+            },
+            WAIT,
+        )
+        .await;
+    let reporter_dm = format!("/channels/{}/messages", s.dm_channel_of(ids::EMPLOYEE).expect("the reporter's DM"));
+    assert_eq!(told.path, reporter_dm, "the reporter is told by DM");
+    let row = bot.store.report(id).await.unwrap().unwrap();
+    assert_eq!(row.status, "acknowledged");
+    assert!(row.has_evidence_data);
+    assert_eq!(row.evidence.as_ref().and_then(|e| e.sha256.clone()), Some(sha));
+
+    // No guild channel message carries report text.
+    for r in s.requests() {
+        let guild_channel =
+            [ids::GENERAL, ids::KOMMUNIKASJON].iter().any(|c| r.path.starts_with(&format!("/channels/{c}/")));
+        if guild_channel {
+            assert!(!r.json().is_some_and(|b| b.to_string().contains(SECRET)), "report text in a channel: {}", r.path);
+        }
+    }
+    for c in [ids::GENERAL, ids::KOMMUNIKASJON] {
+        // Interaction answers sit in the channel too; those with report text are ephemeral.
+        for m in s.messages_in(c).iter().filter(|m| m.to_string().contains(SECRET)) {
+            assert_eq!(
+                m["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+                EPHEMERAL,
+                "a visible message with report text: {m}"
+            );
+        }
+    }
+    bot.stop().await;
 }

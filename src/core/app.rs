@@ -19,6 +19,8 @@ pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub timings: Timings,
+    /// The key that seals threat reports at rest (never stored in the database).
+    pub report_key: Arc<crate::threat_report::crypto::ReportKey>,
 }
 
 /// How long the bot waits before reminding, escalating and expiring (configurable; see the
@@ -37,6 +39,10 @@ pub struct Timings {
     pub review_interval_ms: i64,
     /// An unanswered review goes to the communications officers after this long.
     pub review_answer_ms: i64,
+    /// A threat report nobody acknowledged goes to an alternate recipient after this long.
+    pub report_ack_timeout_ms: i64,
+    /// A handled threat report's content is deleted this long after it was handled.
+    pub report_retention_ms: i64,
 }
 
 impl Default for Timings {
@@ -49,14 +55,19 @@ impl Default for Timings {
             approval_escalation_working_days: 3,
             review_interval_ms: 182 * DAY,
             review_answer_ms: 14 * DAY,
+            report_ack_timeout_ms: 24 * HOUR,
+            report_retention_ms: 180 * DAY,
         }
     }
 }
 
 impl App {
-    /// A core over this store and clock, with the default timings.
+    /// A core over this store and clock, with the default timings and a fresh random report
+    /// key (tests; `somebot run` and `somebot chat` set the configured key, see
+    /// [`crate::threat_report::crypto::load_or_create`]).
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        App { store, clock, timings: Timings::default() }
+        let report_key = Arc::new(crate::threat_report::crypto::ReportKey::random());
+        App { store, clock, timings: Timings::default(), report_key }
     }
 
     /// Handles one input from one actor. Never fails: errors become messages.
@@ -138,7 +149,8 @@ impl App {
                 "setup" => crate::org::command(self, actor, &cmd).await,
                 "new-channel" => crate::channel_request::workflow::start(self, actor).await,
                 "channels" => crate::channel_request::registry::command(self, actor, &cmd).await,
-                "report-threat" => Ok(help::not_yet(actor.locale, &cmd.name)),
+                "report-threat" => crate::threat_report::workflow::command(self, actor, &cmd).await,
+                "reports" => crate::threat_report::workflow::list(self, actor).await,
                 _ => Err(UserError::new("common.unknown-command").into()),
             },
             Input::Autocomplete { command, focused, value } => {
@@ -160,7 +172,8 @@ impl App {
                     "nc" => workflow::conversation_component(self, actor, num()?, action, &values).await,
                     "nca" => workflow::approval_component(self, actor, num()?, action).await,
                     "ncr" => registry::review_component(self, actor, num()?, action).await,
-                    "rt" => Ok(help::not_yet(actor.locale, "report-threat")),
+                    "rt" => crate::threat_report::workflow::component(self, actor, num()?, action, &values).await,
+                    "rtl" => crate::threat_report::workflow::list_component(self, actor, &values).await,
                     _ => Err(UserError::new("common.expired").into()),
                 }
             }
@@ -170,6 +183,10 @@ impl App {
                     ["ncm", id, decision] => {
                         let id = id.parse::<i64>().map_err(|_| UserError::new("common.expired"))?;
                         crate::channel_request::workflow::reason_submitted(self, actor, id, decision, &fields).await
+                    }
+                    ["rtm", id, kind] => {
+                        let id = id.parse::<i64>().map_err(|_| UserError::new("common.expired"))?;
+                        crate::threat_report::workflow::modal(self, actor, id, kind, &fields).await
                     }
                     _ => Err(UserError::new("common.expired").into()),
                 }

@@ -156,6 +156,13 @@ pub fn all() -> Vec<CommandSpec> {
             in_dms: true,
         },
         CommandSpec {
+            name: "reports",
+            description_key: "cmd.reports.description".into(),
+            options: Vec::new(),
+            admin_only: false,
+            in_dms: true,
+        },
+        CommandSpec {
             name: "channels",
             description_key: "cmd.channels.description".into(),
             options: ["list", "show", "request", "retire"]
@@ -187,6 +194,21 @@ pub fn all() -> Vec<CommandSpec> {
                     vec![OptionSpec::new(OptionKind::Channel, "channel", "cmd.setup.channel").required()],
                 ),
                 sub("show", Vec::new()),
+                sub(
+                    "manager",
+                    vec![
+                        OptionSpec::new(OptionKind::User, "employee", "cmd.setup.employee").required(),
+                        OptionSpec::new(OptionKind::User, "manager", "cmd.setup.manager-user").required(),
+                    ],
+                ),
+                sub(
+                    "alternate",
+                    vec![
+                        OptionSpec::new(OptionKind::User, "user", "cmd.setup.alternate-user").required(),
+                        OptionSpec::new(OptionKind::Bool, "remove", "cmd.setup.alternate-remove"),
+                    ],
+                ),
+                sub("managers", Vec::new()),
             ],
             admin_only: true,
             in_dms: false,

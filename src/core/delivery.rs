@@ -28,6 +28,9 @@ pub trait Deliverer: Send + Sync {
     fn send(&self, target: OutboxTarget, message: &Message) -> impl Future<Output = Result<(), DeliveryError>> + Send;
 }
 
+/// Marks an outbox payload sealed with the report key.
+const SEALED_PREFIX: &str = "sealed:";
+
 /// How long a claimed row stays with the process that claimed it.
 pub const LEASE_MS: i64 = 60_000;
 /// After this many attempts a transiently failing message is given up on and its hook runs.
@@ -65,7 +68,10 @@ impl App {
                     (OutboxTarget::Channel(*channel_id), message, on_failure)
                 }
             };
-            let payload = serde_json::to_string(message).map_err(anyhow::Error::from)?;
+            // Stored sealed: a DM may carry a threat report, and the database alone must reveal
+            // nothing. The payload is cleared once the message is sent.
+            let json = serde_json::to_string(message).map_err(anyhow::Error::from)?;
+            let payload = format!("{SEALED_PREFIX}{}", self.report_key.seal_str(&json));
             ids.push(self.store.enqueue(target, &payload, hook.as_deref(), now).await?);
         }
         Ok(ids)
@@ -102,7 +108,12 @@ impl App {
     }
 
     async fn deliver_one<D: Deliverer>(&self, d: &D, item: OutboxItem) -> Delivered {
-        let message: Message = match serde_json::from_str(&item.payload) {
+        let json = match item.payload.strip_prefix(SEALED_PREFIX) {
+            Some(sealed) => self.report_key.open_str(sealed).unwrap_or_default(),
+            // Rows queued before payloads were sealed.
+            None => item.payload.clone(),
+        };
+        let message: Message = match serde_json::from_str(&json) {
             Ok(m) => m,
             Err(e) => {
                 let _ = self.store.outbox_failed(item.id, self.clock.now_ms(), "unreadable payload").await;
@@ -150,6 +161,7 @@ impl App {
         // Each feature with delivery hooks adds an arm here.
         let result: HandlerResult<Outcome> = match feature {
             "nc" => crate::channel_request::workflow::delivery_failed(self, hook).await,
+            "rt" => crate::threat_report::workflow::delivery_failed(self, hook).await,
             _ => {
                 info!(hook, "no handler for a delivery-failure hook");
                 Ok(Outcome::reply(crate::core::Reply::Nothing))
@@ -175,6 +187,9 @@ impl App {
             let result: HandlerResult<Outcome> = match timer.kind.as_str() {
                 "nc.review" | "nc.review-overdue" => {
                     crate::channel_request::registry::timer(self, &timer.kind, timer.subject_id).await
+                }
+                _ if feature == "rt" => {
+                    crate::threat_report::workflow::timer(self, &timer.kind, timer.subject_id).await
                 }
                 _ if feature == "nc" => {
                     crate::channel_request::workflow::timer(self, &timer.kind, timer.subject_id).await

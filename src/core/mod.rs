@@ -44,13 +44,15 @@ pub enum OptionValue {
     User(u64),
     Role(u64),
     Channel(u64),
-    /// An attachment: id, file name, content type, size and the URL to fetch it from.
+    /// An attachment: id, file name, content type, size and the URL to fetch it from, plus its
+    /// bytes when the adapter could download them (Discord's links expire; the sandbox has none).
     Attachment {
         id: u64,
         filename: String,
         content_type: Option<String>,
         size: u64,
         url: String,
+        data: Option<Vec<u8>>,
     },
 }
 

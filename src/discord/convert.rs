@@ -82,12 +82,46 @@ fn flatten(
                     content_type: att.content_type.clone(),
                     size: u64::from(att.size),
                     url: att.url.clone(),
+                    // Filled by the handler's bounded download (see `download_attachments`).
+                    data: None,
                 },
                 None => continue,
             },
             _ => continue,
         };
         out.push((o.name.clone(), value));
+    }
+}
+
+/// Copies the bytes of attachment options now, while Discord's links are valid: at most
+/// [`MAX_EVIDENCE_BYTES`](crate::threat_report::MAX_EVIDENCE_BYTES), within 20 seconds. A failed
+/// or oversized download leaves `data` empty; the core records the metadata and says so. Logs
+/// name the attachment id only.
+pub async fn download_attachments(command: &mut CommandInput) {
+    use crate::threat_report::MAX_EVIDENCE_BYTES;
+    for (_, value) in command.options.iter_mut() {
+        let OptionValue::Attachment { id, size, url, data, .. } = value else { continue };
+        if *size > MAX_EVIDENCE_BYTES {
+            tracing::info!(attachment = *id, "attachment too large to copy");
+            continue;
+        }
+        let fetch = async {
+            let mut resp = reqwest::Client::new().get(url.as_str()).send().await?.error_for_status()?;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+                    return Ok::<_, reqwest::Error>(None);
+                }
+            }
+            Ok(Some(bytes))
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(20), fetch).await {
+            Ok(Ok(Some(bytes))) => *data = Some(bytes),
+            Ok(Ok(None)) => tracing::info!(attachment = *id, "attachment grew past the limit while copying"),
+            Ok(Err(e)) => tracing::warn!(attachment = *id, status = ?e.status(), "copying an attachment failed"),
+            Err(_) => tracing::warn!(attachment = *id, "copying an attachment timed out"),
+        }
     }
 }
 

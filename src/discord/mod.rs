@@ -183,7 +183,9 @@ impl EventHandler for Handler {
         match &interaction {
             Interaction::Command(i) => {
                 let actor = convert::command_actor(i);
-                let input = Input::Command(convert::command(i));
+                let mut command = convert::command(i);
+                convert::download_attachments(&mut command).await;
+                let input = Input::Command(command);
                 self.serve(&ctx.http, Target::Command(i), actor, input, true).await;
             }
             Interaction::Autocomplete(i) => {

@@ -63,8 +63,67 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
             Ok(Outcome::ephemeral(t(locale, "setup.channel-set", &[("channel", &format!("<#{channel}>"))])))
         }
         Some("show") => Ok(Outcome::reply(Reply::Message(show(app, guild, locale).await?))),
+        Some("manager") => {
+            let (Some(OptionValue::User(employee)), Some(OptionValue::User(manager))) =
+                (cmd.option("employee"), cmd.option("manager"))
+            else {
+                return Err(UserError::new("setup.missing-option").arg("option", "employee, manager").into());
+            };
+            if employee == manager {
+                return Err(UserError::new("setup.manager-self").into());
+            }
+            app.store.set_manager(guild, *employee, *manager, actor.user_id, now).await?;
+            tracing::info!(guild, employee, manager, by = actor.user_id, "line manager recorded");
+            Ok(Outcome::ephemeral(t(
+                locale,
+                "setup.manager-set",
+                &[("employee", &format!("<@{employee}>")), ("manager", &format!("<@{manager}>"))],
+            )))
+        }
+        Some("alternate") => {
+            let Some(OptionValue::User(user)) = cmd.option("user") else {
+                return Err(UserError::new("setup.missing-option").arg("option", "user").into());
+            };
+            let remove = matches!(cmd.option("remove"), Some(OptionValue::Bool(true)));
+            app.store.set_alternate(guild, *user, remove, actor.user_id, now).await?;
+            tracing::info!(guild, user, remove, by = actor.user_id, "alternate recipient changed");
+            let key = if remove { "setup.alternate-removed" } else { "setup.alternate-added" };
+            Ok(Outcome::ephemeral(t(locale, key, &[("user", &format!("<@{user}>"))])))
+        }
+        Some("managers") => Ok(Outcome::reply(Reply::Message(register(app, guild, locale).await?))),
         _ => Err(UserError::new("common.unknown-command").into()),
     }
+}
+
+/// `/setup managers`: who manages whom, and the alternate recipients.
+pub async fn register(app: &App, guild: u64, locale: Locale) -> HandlerResult<Message> {
+    let pairs = app.store.managers(guild).await?;
+    let alternates = app.store.alternates(guild).await?;
+    let none = t(locale, "setup.none", &[]);
+    let lines: Vec<String> = pairs.iter().map(|(e, m)| format!("<@{e}> → <@{m}>")).collect();
+    let alt: Vec<String> = alternates.iter().map(|a| format!("<@{a}>")).collect();
+    let join = |v: &[String]| {
+        if v.is_empty() {
+            none.clone()
+        } else {
+            crate::core::reply::clip(&v.join("\n"), crate::core::reply::limits::EMBED_FIELD_VALUE)
+        }
+    };
+    Ok(Message {
+        content: None,
+        embeds: vec![Embed {
+            title: Some(t(locale, "setup.register-title", &[("count", &pairs.len().to_string())])),
+            description: None,
+            fields: vec![
+                EmbedField { name: t(locale, "setup.field-managers", &[]), value: join(&lines), inline: false },
+                EmbedField { name: t(locale, "setup.field-alternates", &[]), value: join(&alt), inline: false },
+            ],
+            footer: None,
+            tone: Some(Tone::Info),
+        }],
+        components: Vec::new(),
+        ephemeral: true,
+    })
 }
 
 /// `/setup show`: every setting, who set it, and what is missing.

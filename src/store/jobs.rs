@@ -100,9 +100,9 @@ impl Store {
         Ok(row.map(outbox_item))
     }
 
-    /// Marks a message delivered.
+    /// Marks a message delivered and forgets its content (it may have been a threat report).
     pub async fn outbox_sent(&self, item_id: i64, now: i64) -> sqlx::Result<()> {
-        sqlx::query("UPDATE outbox SET sent_at = $1, locked_until = 0, last_error = NULL WHERE id = $2")
+        sqlx::query("UPDATE outbox SET sent_at = $1, locked_until = 0, last_error = NULL, payload = '' WHERE id = $2")
             .bind(now)
             .bind(item_id)
             .execute(self.pool())

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod directory;
 pub mod jobs;
 pub mod questions;
+pub mod reports;
 
 use std::str::FromStr;
 use std::time::Duration;

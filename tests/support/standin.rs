@@ -544,6 +544,8 @@ struct Inner {
     command_writes: usize,
     messages: BTreeMap<u64, Value>,
     attachments: HashMap<String, Vec<u8>>,
+    /// Files a user attached to a slash command (attachment options), by attachment id.
+    uploaded: HashMap<String, Value>,
     interactions: HashMap<String, InteractionInfo>,
     pending_modals: Vec<PendingModal>,
     dm_channels: HashMap<u64, u64>,
@@ -598,6 +600,7 @@ impl StandIn {
                 command_writes: 0,
                 messages: BTreeMap::new(),
                 attachments: HashMap::new(),
+                uploaded: HashMap::new(),
                 interactions: HashMap::new(),
                 pending_modals: Vec::new(),
                 dm_channels: HashMap::new(),
@@ -1028,11 +1031,36 @@ impl StandIn {
         if let Some(g) = command.get("guild_id") {
             data["guild_id"] = g.clone();
         }
-        let resolved = resolve_options(&world, &data["options"]);
+        let mut resolved = resolve_options(&world, &data["options"]);
+        for o in data["options"].as_array().into_iter().flatten() {
+            if o["type"] == 11 {
+                let id = o["value"].as_str().unwrap_or_default().to_string();
+                let att = self.shared.lock().uploaded.get(&id).cloned();
+                if let Some(att) = att {
+                    resolved["attachments"][id] = att;
+                }
+            }
+        }
         if resolved.as_object().is_some_and(|m| !m.is_empty()) {
             data["resolved"] = resolved;
         }
         data
+    }
+
+    /// A file a user attaches to a slash command's attachment option: stored so its URL serves
+    /// the bytes (as Discord's CDN would); returns the attachment id to give as the option value.
+    pub fn upload_attachment(&self, filename: &str, content_type: &str, data: &[u8]) -> String {
+        let id = payloads::snowflake();
+        let path = format!("/attachments/ephemeral/{id}/{filename}");
+        let mut st = self.shared.lock();
+        st.attachments.insert(path.clone(), data.to_vec());
+        let url = format!("{}{path}", self.base_url());
+        let att = json!({
+            "id": id.to_string(), "filename": filename, "size": data.len(), "url": url, "proxy_url": url,
+            "content_type": content_type, "ephemeral": true,
+        });
+        st.uploaded.insert(id.to_string(), att);
+        id.to_string()
     }
 
     /// A chat-input command in the world's default channel. `options` is Discord's option

@@ -1,0 +1,502 @@
+//! `/report-threat` through the core on SQLite and PostgreSQL with a controllable clock: intake
+//! with evidence, preview, sending, the DM to the line manager, acknowledgement, follow-up,
+//! handling and retention; the no-manager path; rerouting when the DM fails and when nobody
+//! acknowledges; every outsider refused; deletion; no plaintext in the database file or the logs.
+
+mod dbs;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use somebot::clock::{ManualClock, DAY, HOUR};
+use somebot::core::delivery::{Deliverer, DeliveryError};
+use somebot::core::{Actor, CommandInput, Component, Input, Message, OptionValue, Outcome, Reply};
+use somebot::i18n::Locale;
+use somebot::store::directory::Member;
+use somebot::store::jobs::OutboxTarget;
+use somebot::App;
+
+const G: u64 = 8_000;
+const KARI: u64 = 8_001;
+const OLA: u64 = 8_002;
+const PER: u64 = 8_003;
+const INGRID: u64 = 8_004;
+const ADMIN: u64 = 8_005;
+const START: i64 = 1_795_392_000_000 + 9 * HOUR;
+const SECRET: &str = "Han skreiv at han veit kvar eg bur";
+const EVIDENCE: &[u8] = b"skjermbilete-bytes: trugsmal i kommentarfeltet";
+
+#[derive(Default)]
+struct Collect {
+    sent: Mutex<Vec<(OutboxTarget, Message)>>,
+    blocked: Mutex<HashSet<u64>>,
+}
+
+impl Deliverer for Collect {
+    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+        if let OutboxTarget::User(u) = target {
+            if self.blocked.lock().unwrap().contains(&u) {
+                return Err(DeliveryError::Permanent("Cannot send messages to this user".into()));
+            }
+        }
+        self.sent.lock().unwrap().push((target, message.clone()));
+        Ok(())
+    }
+}
+
+struct World {
+    app: App,
+    clock: ManualClock,
+    out: Collect,
+}
+
+fn actor(user: u64, in_guild: bool) -> Actor {
+    Actor {
+        user_id: user,
+        guild_id: in_guild.then_some(G),
+        channel_id: Some(1),
+        locale: Locale::Nn,
+        display_name: format!("user {user}"),
+        can_manage_guild: user == ADMIN,
+        role_ids: vec![],
+    }
+}
+
+fn cmd(name: &str, sub: &[&str], options: Vec<(&str, OptionValue)>) -> Input {
+    Input::Command(CommandInput {
+        name: name.into(),
+        subcommand: sub.iter().map(|s| s.to_string()).collect(),
+        options: options.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    })
+}
+
+impl World {
+    async fn new(store: somebot::store::Store, with_manager: bool) -> World {
+        let clock = ManualClock::at(START);
+        let app = App::new(store, Arc::new(clock.clone()));
+        let members: Vec<Member> =
+            [(KARI, "Kari Nordmann"), (OLA, "Ola Hansen"), (PER, "Per Vik"), (INGRID, "Ingrid Berg")]
+                .iter()
+                .map(|(id, name)| Member {
+                    guild_id: G,
+                    user_id: *id,
+                    username: name.to_lowercase().replace(' ', "."),
+                    display_name: name.to_string(),
+                    roles: vec![],
+                    is_bot: false,
+                    present: true,
+                })
+                .collect();
+        app.members_seen(&members).await;
+        let w = World { app, clock, out: Collect::default() };
+        w.act(ADMIN, true, cmd("setup", &["communications-role"], vec![("role", OptionValue::Role(9))])).await;
+        if with_manager {
+            let o = w
+                .act(
+                    ADMIN,
+                    true,
+                    cmd(
+                        "setup",
+                        &["manager"],
+                        vec![("employee", OptionValue::User(KARI)), ("manager", OptionValue::User(OLA))],
+                    ),
+                )
+                .await;
+            assert!(text(message(&o)).contains(&format!("<@{OLA}>")));
+        }
+        w.act(ADMIN, true, cmd("setup", &["alternate"], vec![("user", OptionValue::User(PER))])).await;
+        w
+    }
+
+    async fn act(&self, who: u64, in_guild: bool, input: Input) -> Outcome {
+        let o = self.app.handle(&actor(who, in_guild), input).await;
+        assert!(o.reply.check_limits().is_empty(), "{:?}", o.reply.check_limits());
+        let delivered = self.app.deliver_ids(&self.out, &o.queued).await;
+        for d in delivered {
+            if let Some(h) = d.hook_outcome {
+                self.app.deliver_ids(&self.out, &h.queued).await;
+            }
+        }
+        o
+    }
+
+    async fn press(&self, who: u64, custom_id: &str, values: &[&str]) -> Outcome {
+        let values = values.iter().map(|v| v.to_string()).collect();
+        self.act(who, false, Input::Component { custom_id: custom_id.into(), values }).await
+    }
+
+    async fn submit(&self, who: u64, custom_id: &str, fields: &[(&str, &str)]) -> Outcome {
+        let fields = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.act(who, false, Input::ModalSubmit { custom_id: custom_id.into(), fields }).await
+    }
+
+    fn take_dms(&self, user: u64) -> Vec<Message> {
+        let mut all = self.out.sent.lock().unwrap();
+        let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(t, _)| *t == OutboxTarget::User(user));
+        *all = rest;
+        mine.into_iter().map(|(_, m)| m).collect()
+    }
+
+    fn channel_posts(&self) -> usize {
+        self.out.sent.lock().unwrap().iter().filter(|(t, _)| matches!(t, OutboxTarget::Channel(_))).count()
+    }
+
+    async fn tick(&self, ms: i64) {
+        self.clock.advance(ms);
+        self.app.run_due_timers().await;
+        self.app.deliver_due(&self.out).await;
+    }
+
+    /// `/report-threat` with evidence, the form and the preview; returns the id and preview.
+    async fn draft(&self) -> (i64, Message) {
+        let evidence = OptionValue::Attachment {
+            id: 1,
+            filename: "skjermbilete.png".into(),
+            content_type: Some("image/png".into()),
+            size: EVIDENCE.len() as u64,
+            url: "https://cdn.invalid/x".into(),
+            data: Some(EVIDENCE.to_vec()),
+        };
+        let o = self.act(KARI, true, cmd("report-threat", &[], vec![("evidence", evidence)])).await;
+        let m = message(&o).clone();
+        assert!(m.ephemeral);
+        let first = text(&m);
+        assert!(first.starts_with("**") && first.contains("112") && first.contains("02800"), "police first: {first}");
+        let sha = somebot::threat_report::crypto::sha256_hex(EVIDENCE);
+        assert!(first.contains(&sha), "the evidence hash is shown: {first}");
+        let write = button(&m, ":write");
+        let id: i64 = write.split(':').nth(1).unwrap().parse().unwrap();
+        let privacy = self.press(KARI, &button(&m, ":privacy"), &[]).await;
+        assert!(text(message(&privacy)).contains("180"), "retention is stated");
+        let Reply::Modal(modal) = self.press(KARI, &write, &[]).await.reply else { panic!("the form opens") };
+        assert_eq!(modal.inputs.len(), 4);
+        assert_eq!(modal.inputs[0].max_length, Some(4000));
+        assert!(modal.inputs[0].label.contains("4000"), "the limit is stated");
+        // Too little is asked again; what was typed is kept and offered again.
+        let o =
+            self.submit(KARI, &modal.custom_id, &[("what", "x"), ("where", "Facebook https://fb.invalid/p/1")]).await;
+        let again = message(&o).clone();
+        let Reply::Modal(modal) = self.press(KARI, &button(&again, ":edit"), &[]).await.reply else { panic!() };
+        assert_eq!(modal.inputs[1].value.as_deref(), Some("Facebook https://fb.invalid/p/1"));
+        let o = self
+            .submit(
+                KARI,
+                &modal.custom_id,
+                &[
+                    ("what", SECRET),
+                    ("where", "Facebook https://fb.invalid/p/1"),
+                    ("when", "i går kveld"),
+                    ("ongoing", "ja"),
+                ],
+            )
+            .await;
+        (id, message(&o).clone())
+    }
+}
+
+fn message(o: &Outcome) -> &Message {
+    match &o.reply {
+        Reply::Message(m) | Reply::Update(m) => m,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+fn text(m: &Message) -> String {
+    let mut s = m.content.clone().unwrap_or_default();
+    for e in &m.embeds {
+        s.push_str(&format!("\n{:?}\n{:?}", e.title, e.description));
+        for f in &e.fields {
+            s.push_str(&format!("\n{}: {}", f.name, f.value));
+        }
+    }
+    s
+}
+
+fn button(m: &Message, suffix: &str) -> String {
+    m.components
+        .iter()
+        .flatten()
+        .map(Component::custom_id)
+        .find(|c| c.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no component ending in {suffix} in {m:?}"))
+        .to_string()
+}
+
+fn all_text(ms: &[Message]) -> String {
+    ms.iter().map(text).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn a_report_reaches_the_manager_is_acknowledged_followed_up_handled_and_expires() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        let (id, preview) = w.draft().await;
+        assert!(text(&preview).contains(&format!("<@{OLA}>")), "the manager is named: {}", text(&preview));
+        assert!(text(&preview).contains(SECRET), "the reporter sees their own text");
+        // The alternates can be chosen instead.
+        let alt = button(&preview, ":alt");
+        let o = w.press(KARI, &alt, &[&PER.to_string()]).await;
+        assert!(text(message(&o)).contains(&format!("<@{PER}>")));
+        let o = w.press(KARI, &alt, &[&OLA.to_string()]).await;
+        assert!(text(message(&o)).contains(&format!("<@{OLA}>")));
+
+        let o = w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        let receipt = text(message(&o));
+        assert!(message(&o).ephemeral);
+        assert!(receipt.contains("TRUGSMAL-2026-0001"), "{receipt}");
+        let dm = w.take_dms(OLA);
+        assert_eq!(dm.len(), 1);
+        assert!(text(&dm[0]).contains(SECRET) && text(&dm[0]).contains("TRUGSMAL-2026-0001"));
+        assert!(text(&dm[0]).contains(&somebot::threat_report::crypto::sha256_hex(EVIDENCE)));
+        let row = w.app.store.report(id).await.unwrap().unwrap();
+        assert_eq!(row.status, "sent");
+        assert!(row.has_evidence_data);
+        assert_eq!(w.app.store.open_timers("rt.ack-timeout", id).await.unwrap(), vec![START + DAY]);
+
+        // Nobody else can do anything with it; each attempt is logged.
+        for action in [
+            "write",
+            "edit",
+            "cancel",
+            "send",
+            "ack",
+            "reply",
+            "handle",
+            "export",
+            "delete",
+            "delete-confirm",
+            "alt",
+            "pick",
+        ] {
+            let o = w.press(INGRID, &format!("rt:{id}:{action}"), &[&INGRID.to_string()]).await;
+            let t = text(message(&o));
+            assert!(t.contains("ikkje til deg"), "{action}: {t}");
+            assert!(!t.contains(SECRET));
+        }
+        for form in ["report", "reply", "handle"] {
+            let o = w.submit(INGRID, &format!("rtm:{id}:{form}"), &[("text", "hei"), ("what", "hei")]).await;
+            assert!(text(message(&o)).contains("ikkje til deg"), "{form}");
+        }
+        let o = w
+            .act(INGRID, false, Input::Component { custom_id: "rtl:0:show".into(), values: vec![id.to_string()] })
+            .await;
+        assert!(text(message(&o)).contains("ikkje til deg"));
+        // The reporter cannot acknowledge or handle on the recipient's behalf.
+        for action in ["ack", "handle"] {
+            assert!(text(message(&w.press(KARI, &format!("rt:{id}:{action}"), &[]).await)).contains("ikkje til deg"));
+        }
+        let refused =
+            w.app.store.report_events(id).await.unwrap().into_iter().filter(|e| e.action == "refused").count();
+        assert_eq!(refused, 12 + 3 + 1 + 2);
+        assert!(w.take_dms(INGRID).is_empty());
+
+        // Acknowledged: the reporter is told.
+        let o = w.press(OLA, &format!("rt:{id}:ack"), &[]).await;
+        assert!(text(message(&o)).contains("TRUGSMAL-2026-0001"));
+        let told = w.take_dms(KARI);
+        assert!(all_text(&told).contains(&format!("<@{OLA}>")), "{}", all_text(&told));
+        assert!(w.app.store.open_timers("rt.ack-timeout", id).await.unwrap().is_empty());
+        // A second click changes nothing.
+        w.press(OLA, &format!("rt:{id}:ack"), &[]).await;
+        assert!(w.take_dms(KARI).is_empty());
+
+        // Follow-up both ways, relayed by DM.
+        let Reply::Modal(m) = w.press(OLA, &format!("rt:{id}:reply"), &[]).await.reply else { panic!() };
+        w.submit(OLA, &m.custom_id, &[("text", "Kan du ta eit skjermbilete til?")]).await;
+        assert!(all_text(&w.take_dms(KARI)).contains("Kan du ta eit skjermbilete til?"));
+        w.submit(KARI, &format!("rtm:{id}:reply"), &[("text", "Ja, eg sender det")]).await;
+        assert!(all_text(&w.take_dms(OLA)).contains("Ja, eg sender det"));
+
+        // /reports lists it for both.
+        for who in [KARI, OLA] {
+            let o = w.act(who, false, cmd("reports", &[], vec![])).await;
+            assert!(text(message(&o)).contains("TRUGSMAL-2026-0001"));
+        }
+        let o = w.act(INGRID, false, cmd("reports", &[], vec![])).await;
+        assert!(!text(message(&o)).contains("TRUGSMAL"));
+
+        // The export holds every fact, the hash and the follow-ups, in blocks that fit.
+        w.press(KARI, &format!("rt:{id}:export"), &[]).await;
+        let export = w.take_dms(KARI);
+        assert!(export.len() >= 2);
+        assert!(export.iter().all(|m| m.check_limits().is_empty()));
+        let all = all_text(&export);
+        for needle in
+            [SECRET, "Ja, eg sender det", "Kan du ta eit skjermbilete til?", "TRUGSMAL-2026-0001", "acknowledged"]
+        {
+            assert!(all.contains(needle), "export lacks {needle}: {all}");
+        }
+        assert!(all.contains(&somebot::threat_report::crypto::sha256_hex(EVIDENCE)));
+
+        // Handled with a note; the reporter is told; retention deletes the content later.
+        w.submit(OLA, &format!("rtm:{id}:handle"), &[("text", "Meldt til politiet")]).await;
+        assert!(all_text(&w.take_dms(KARI)).contains("Meldt til politiet"));
+        assert_eq!(w.app.store.report(id).await.unwrap().unwrap().status, "handled");
+        w.tick(179 * DAY).await;
+        assert_eq!(w.app.store.report(id).await.unwrap().unwrap().status, "handled");
+        w.tick(2 * DAY).await;
+        let row = w.app.store.report(id).await.unwrap().unwrap();
+        assert_eq!(row.status, "deleted");
+        assert!(row.content.is_none() && row.handled_note.is_none() && !row.has_evidence_data);
+        assert_eq!(row.reference.as_deref(), Some("TRUGSMAL-2026-0001"), "the record stays");
+        assert!(w.app.store.report_messages(id).await.unwrap().iter().all(|m| m.body.is_none()));
+        assert!(all_text(&w.take_dms(KARI)).contains("TRUGSMAL-2026-0001"));
+        assert_eq!(w.channel_posts(), 0, "nothing is ever posted in a channel");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_manager_the_reporter_picks_one_and_the_admin_hears_of_the_gap() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), false).await;
+        let (id, preview) = w.draft().await;
+        let gap = all_text(&w.take_dms(ADMIN));
+        assert!(gap.contains(&format!("<@{KARI}>")) && gap.contains("/setup manager"), "{gap}");
+        assert!(!gap.contains(SECRET) && !gap.contains("skjermbilete"));
+        assert!(preview.components.iter().flatten().any(|c| matches!(c, Component::UserSelect { .. })));
+        let disabled =
+            preview.components.iter().flatten().any(
+                |c| matches!(c, Component::Button { custom_id, disabled: true, .. } if custom_id.ends_with(":send")),
+            );
+        assert!(disabled, "nothing to send to yet");
+        let o = w.press(KARI, &format!("rt:{id}:pick"), &[&KARI.to_string()]).await;
+        assert!(text(message(&o)).contains("deg sjølv"));
+        let o = w.press(KARI, &format!("rt:{id}:pick"), &[&OLA.to_string()]).await;
+        assert!(text(message(&o)).contains(&format!("<@{OLA}>")));
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        assert!(all_text(&w.take_dms(OLA)).contains(SECRET));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_undeliverable_or_unacknowledged_report_goes_to_an_alternate() {
+    for db in dbs::all().await {
+        // The manager does not accept DMs: the alternate gets it at once, the reporter is told.
+        let w = World::new(db.store.clone(), true).await;
+        w.out.blocked.lock().unwrap().insert(OLA);
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        let per = w.take_dms(PER);
+        assert_eq!(per.len(), 1, "{per:?}");
+        assert!(text(&per[0]).contains(SECRET));
+        let told = all_text(&w.take_dms(KARI));
+        assert!(told.contains(&format!("<@{PER}>")), "{told}");
+        let row = w.app.store.report(id).await.unwrap().unwrap();
+        assert_eq!(row.recipient_id, Some(PER));
+        // The manager it never reached cannot act on it now.
+        let o = w.press(OLA, &format!("rt:{id}:ack"), &[]).await;
+        assert!(text(message(&o)).contains("ikkje til deg"));
+        w.out.blocked.lock().unwrap().clear();
+
+        // Nobody acknowledges a second report: after 24 hours it goes to the alternate.
+        let (id2, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id2}:send"), &[]).await;
+        assert_eq!(w.take_dms(OLA).len(), 1);
+        w.take_dms(KARI);
+        w.tick(23 * HOUR).await;
+        assert!(w.take_dms(PER).is_empty());
+        w.tick(2 * HOUR).await;
+        let per = w.take_dms(PER);
+        assert!(all_text(&per).contains(SECRET), "{per:?}");
+        assert!(all_text(&w.take_dms(KARI)).contains(&format!("<@{PER}>")));
+        // No further alternate: after another day the reporter is told to reach out another way.
+        w.tick(25 * HOUR).await;
+        assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("annan måte")));
+        let o = w.press(PER, &format!("rt:{id2}:ack"), &[]).await;
+        assert!(text(message(&o)).contains("TRUGSMAL"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_reporter_can_delete_and_the_record_stays_without_content() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        w.take_dms(OLA);
+        let o = w.press(KARI, &format!("rt:{id}:delete"), &[]).await;
+        let confirm = button(message(&o), ":delete-confirm");
+        w.press(KARI, &confirm, &[]).await;
+        let row = w.app.store.report(id).await.unwrap().unwrap();
+        assert_eq!(row.status, "deleted");
+        assert!(row.content.is_none() && !row.has_evidence_data && row.deleted_at.is_some());
+        assert!(row.evidence.as_ref().is_some_and(|e| e.sha256.is_some()), "the hash is kept as a record");
+        let told = all_text(&w.take_dms(OLA));
+        assert!(told.contains("TRUGSMAL-2026-0001") && !told.contains(SECRET));
+        let o = w.press(OLA, &format!("rt:{id}:export"), &[]).await;
+        assert!(!text(message(&o)).contains(SECRET));
+        assert!(w.take_dms(OLA).is_empty());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_database_file_holds_no_plaintext() {
+    let db = dbs::sqlite().await;
+    let w = World::new(db.store.clone(), true).await;
+    let (id, _) = w.draft().await;
+    w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+    w.submit(KARI, &format!("rtm:{id}:reply"), &[("text", "Oppfølging med hemmeleg innhald")]).await;
+    let path = db.url.trim_start_matches("sqlite://").to_string();
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+        bytes.extend(wal);
+    }
+    let hay = String::from_utf8_lossy(&bytes);
+    for needle in [SECRET, "fb.invalid", "Oppfølging med hemmeleg", "trugsmal i kommentarfeltet"] {
+        assert!(!hay.contains(needle), "the database file contains {needle:?}");
+    }
+    assert!(hay.contains("TRUGSMAL-2026-0001") || bytes.len() > 10_000, "the file was read");
+    db.cleanup().await;
+}
+
+/// A tracing writer that keeps everything written.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn the_logs_hold_no_report_text() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let db = dbs::sqlite().await;
+    let w = World::new(db.store.clone(), true).await;
+    w.out.blocked.lock().unwrap().insert(OLA);
+    let (id, _) = w.draft().await;
+    w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+    w.press(INGRID, &format!("rt:{id}:export"), &[]).await;
+    w.submit(PER, &format!("rtm:{id}:reply"), &[("text", "Svar med løyndom")]).await;
+    w.submit(PER, &format!("rtm:{id}:handle"), &[("text", "Notat med løyndom")]).await;
+    w.press(KARI, &format!("rt:{id}:export"), &[]).await;
+    db.cleanup().await;
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(logs.contains(&format!("report={id}")), "the log names the report by id: {logs}");
+    assert!(logs.contains("refused access"));
+    for needle in [SECRET, "fb.invalid", "i går kveld", "løyndom", "skjermbilete"] {
+        assert!(!logs.contains(needle), "the log contains {needle:?}");
+    }
+}
