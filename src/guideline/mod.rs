@@ -1,5 +1,6 @@
 //! The guideline document, lookup by point id, and the question search engine.
 
 pub mod doc;
+pub mod search;
 
 pub use doc::{GuidelineDoc, GuidelinePoint, Section};
