@@ -63,25 +63,9 @@ impl EvalReport {
 
 impl fmt::Display for EvalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "questions: {} ({} in scope, {} out of scope)",
-            self.questions, self.in_scope, self.out_of_scope
-        )?;
-        writeln!(
-            f,
-            "top-1 accuracy: {:.1} % ({}/{})",
-            self.top1_pct(),
-            self.top1,
-            self.in_scope
-        )?;
-        writeln!(
-            f,
-            "top-3 accuracy: {:.1} % ({}/{})",
-            self.top3_pct(),
-            self.top3,
-            self.in_scope
-        )?;
+        writeln!(f, "questions: {} ({} in scope, {} out of scope)", self.questions, self.in_scope, self.out_of_scope)?;
+        writeln!(f, "top-1 accuracy: {:.1} % ({}/{})", self.top1_pct(), self.top1, self.in_scope)?;
+        writeln!(f, "top-3 accuracy: {:.1} % ({}/{})", self.top3_pct(), self.top3, self.in_scope)?;
         writeln!(
             f,
             "out-of-scope questions declined: {:.1} % ({}/{})",
@@ -113,10 +97,7 @@ pub fn evaluate(path: &Path) -> std::io::Result<EvalReport> {
             continue;
         }
         let case: Case = serde_json::from_str(line).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{}:{}: {e}", path.display(), n + 1),
-            )
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}:{}: {e}", path.display(), n + 1))
         })?;
         cases.push(case);
     }
@@ -146,8 +127,7 @@ pub fn evaluate(path: &Path) -> std::io::Result<EvalReport> {
             if out.declined {
                 r.declined_out_of_scope += 1;
             } else {
-                r.misses
-                    .push(format!("answered {got:?}, expected decline :: {}", case.q));
+                r.misses.push(format!("answered {got:?}, expected decline :: {}", case.q));
             }
             continue;
         }
@@ -155,19 +135,13 @@ pub fn evaluate(path: &Path) -> std::io::Result<EvalReport> {
         let hit = |id: &&str| case.expect.iter().any(|e| e == id);
         if out.declined {
             r.declined_in_scope += 1;
-            r.misses.push(format!(
-                "declined, expected {:?} :: {}",
-                case.expect, case.q
-            ));
+            r.misses.push(format!("declined, expected {:?} :: {}", case.expect, case.q));
             continue;
         }
         if got.first().is_some_and(hit) {
             r.top1 += 1;
         } else {
-            r.misses.push(format!(
-                "got {got:?}, expected {:?} :: {}",
-                case.expect, case.q
-            ));
+            r.misses.push(format!("got {got:?}, expected {:?} :: {}", case.expect, case.q));
         }
         if got.iter().take(3).any(hit) {
             r.top3 += 1;
@@ -183,10 +157,7 @@ mod tests {
 
     fn dev_set() -> PathBuf {
         let path = std::env::var_os("SOMEBOT_EVAL_SET").map_or_else(
-            || {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../shared/eval/guideline-questions.dev.jsonl")
-            },
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/guideline-questions.dev.jsonl"),
             PathBuf::from,
         );
         assert!(
@@ -203,33 +174,20 @@ mod tests {
         println!("dev set:\n{r}");
         assert!(r.top1_pct() >= 90.0, "top-1 below 90 %:\n{r}");
         assert!(r.top3_pct() >= 97.0, "top-3 below 97 %:\n{r}");
-        assert!(
-            r.declined_out_of_scope_pct() >= 80.0,
-            "too few declines:\n{r}"
-        );
-        assert!(
-            r.declined_in_scope_pct() <= 5.0,
-            "too many wrong declines:\n{r}"
-        );
+        assert!(r.declined_out_of_scope_pct() >= 80.0, "too few declines:\n{r}");
+        assert!(r.declined_in_scope_pct() <= 5.0, "too many wrong declines:\n{r}");
     }
 
     #[test]
     fn holdout_set_meets_looser_targets() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/guideline-questions.holdout.jsonl");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/guideline-questions.holdout.jsonl");
         let r = evaluate(&path).expect("holdout fixture readable");
         println!("holdout set:\n{r}");
         assert!(r.questions >= 40);
         assert!(r.top1_pct() >= 85.0, "top-1 below 85 %:\n{r}");
         assert!(r.top3_pct() >= 92.0, "top-3 below 92 %:\n{r}");
-        assert!(
-            r.declined_out_of_scope_pct() >= 75.0,
-            "too few declines:\n{r}"
-        );
-        assert!(
-            r.declined_in_scope_pct() <= 8.0,
-            "too many wrong declines:\n{r}"
-        );
+        assert!(r.declined_out_of_scope_pct() >= 75.0, "too few declines:\n{r}");
+        assert!(r.declined_in_scope_pct() <= 8.0, "too many wrong declines:\n{r}");
     }
 
     #[test]

@@ -45,10 +45,7 @@ static ENGINE: Lazy<Engine> = Lazy::new(|| {
 });
 
 fn hit(engine: &Engine, (doc, score): Ranked) -> Hit {
-    Hit {
-        id: engine.id(doc).to_string(),
-        score: (score * 100.0).round() / 100.0,
-    }
+    Hit { id: engine.id(doc).to_string(), score: (score * 100.0).round() / 100.0 }
 }
 
 /// Finds the points that answer `question`, or declines.
@@ -61,17 +58,10 @@ pub fn search(question: &str) -> SearchOutcome {
     let r = &engine.lex.ranking;
     let q = engine.query(question);
     let damp = r.out_of_scope_factor.powf(q.out_of_scope);
-    let ranked: Vec<Ranked> = engine
-        .rank(&q)
-        .into_iter()
-        .map(|(d, s)| (d, s * damp))
-        .collect();
+    let ranked: Vec<Ranked> = engine.rank(&q).into_iter().map(|(d, s)| (d, s * damp)).collect();
     let best = ranked.first().map_or(0.0, |&(_, s)| s);
     if best < r.min_score || (q.out_of_scope > 0.0 && !q.domain) {
-        return SearchOutcome {
-            declined: true,
-            results: Vec::new(),
-        };
+        return SearchOutcome { declined: true, results: Vec::new() };
     }
     let results = ranked
         .into_iter()
@@ -79,10 +69,7 @@ pub fn search(question: &str) -> SearchOutcome {
         .take(r.max_results)
         .map(|rk| hit(engine, rk))
         .collect();
-    SearchOutcome {
-        declined: false,
-        results,
-    }
+    SearchOutcome { declined: false, results }
 }
 
 /// Suggestions while a question is being typed: the last word may be incomplete and is matched
@@ -90,12 +77,7 @@ pub fn search(question: &str) -> SearchOutcome {
 pub fn suggest(partial: &str, limit: usize) -> Vec<Hit> {
     let engine = &*ENGINE;
     let q = engine.partial_query(partial);
-    engine
-        .rank(&q)
-        .into_iter()
-        .take(limit)
-        .map(|rk| hit(engine, rk))
-        .collect()
+    engine.rank(&q).into_iter().take(limit).map(|rk| hit(engine, rk)).collect()
 }
 
 #[cfg(test)]
@@ -117,34 +99,17 @@ mod tests {
     #[test]
     #[ignore]
     fn explain_dev_set() {
-        let path = std::env::var("SOMEBOT_EXPLAIN").unwrap_or_else(|_| {
-            format!(
-                "{}/../shared/eval/guideline-questions.dev.jsonl",
-                env!("CARGO_MANIFEST_DIR")
-            )
-        });
+        let path = std::env::var("SOMEBOT_EXPLAIN")
+            .unwrap_or_else(|_| format!("{}/../shared/eval/guideline-questions.dev.jsonl", env!("CARGO_MANIFEST_DIR")));
         let src = std::fs::read_to_string(path).expect("question set");
         for line in src.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(line).expect("json");
             let qs = v["q"].as_str().unwrap_or_default();
             let q = ENGINE.query(qs);
-            let terms: Vec<String> = q
-                .terms
-                .iter()
-                .map(|(t, w)| format!("{}={w:.1}", ENGINE.term_name(*t)))
-                .collect();
-            let ranked: Vec<String> = ENGINE
-                .rank(&q)
-                .into_iter()
-                .take(4)
-                .map(|(d, s)| format!("{}:{s:.2}", ENGINE.id(d)))
-                .collect();
-            println!(
-                "{qs}\n  expect {} | {}\n  {}\n",
-                v["expect"],
-                ranked.join(" "),
-                terms.join(" ")
-            );
+            let terms: Vec<String> = q.terms.iter().map(|(t, w)| format!("{}={w:.1}", ENGINE.term_name(*t))).collect();
+            let ranked: Vec<String> =
+                ENGINE.rank(&q).into_iter().take(4).map(|(d, s)| format!("{}:{s:.2}", ENGINE.id(d))).collect();
+            println!("{qs}\n  expect {} | {}\n  {}\n", v["expect"], ranked.join(" "), terms.join(" "));
         }
     }
 
@@ -169,14 +134,8 @@ mod tests {
 
     #[test]
     fn missing_norwegian_letters() {
-        assert_eq!(
-            top("Kan eg sletta kommentarar fraa andre paa sida?")[0],
-            "1.10"
-        );
-        assert_eq!(
-            top("treng vi skriftleg samtykkje for aa poste bilete av bebuarane")[0],
-            "1.4"
-        );
+        assert_eq!(top("Kan eg sletta kommentarar fraa andre paa sida?")[0], "1.10");
+        assert_eq!(top("treng vi skriftleg samtykkje for aa poste bilete av bebuarane")[0], "1.4");
         assert_eq!(
             top("gjeld teieplikta naar eg svarar paa vegner av kommunen"),
             top("gjeld teieplikta når eg svarar på vegner av kommunen")
@@ -191,35 +150,23 @@ mod tests {
     #[test]
     fn compound_word() {
         assert_eq!(top("Kan eg nytte jobbmailen på privaten?")[0], "3f");
-        assert_eq!(
-            top("noen hetser i kommentarfeltet, kan vi slette?")[0],
-            "1.10"
-        );
+        assert_eq!(top("noen hetser i kommentarfeltet, kan vi slette?")[0], "1.10");
     }
 
     #[test]
     fn english_question() {
-        assert_eq!(
-            top("Who do I tell if I get threats because of my job?")[0],
-            "3h"
-        );
+        assert_eq!(top("Who do I tell if I get threats because of my job?")[0], "3h");
     }
 
     #[test]
     fn bokmaal_question() {
-        assert_eq!(
-            top("Må vi ha skriftlig samtykke før vi legger ut bilder av beboere?")[0],
-            "1.4"
-        );
+        assert_eq!(top("Må vi ha skriftlig samtykke før vi legger ut bilder av beboere?")[0], "1.4");
     }
 
     #[test]
     fn out_of_scope_hr_and_it_are_declined() {
-        for q in [
-            "Når får vi lønn?",
-            "Korleis byter eg passord på PC-en?",
-            "How many vacation days do I have left?",
-        ] {
+        for q in ["Når får vi lønn?", "Korleis byter eg passord på PC-en?", "How many vacation days do I have left?"]
+        {
             let out = search(q);
             assert!(out.declined && out.results.is_empty(), "{q}: {out:?}");
         }
@@ -229,10 +176,7 @@ mod tests {
     fn suggest_completes_the_last_word() {
         let hits = suggest("kan eg slette komm", 3);
         assert!(!hits.is_empty() && hits.len() <= 3);
-        assert!(
-            hits.iter().any(|h| h.id == "1.10" || h.id == "1.11"),
-            "{hits:?}"
-        );
+        assert!(hits.iter().any(|h| h.id == "1.10" || h.id == "1.11"), "{hits:?}");
         assert!(suggest("trugs", 5).iter().any(|h| h.id == "3h"));
         assert_eq!(suggest("kommentar", 1).len(), 1);
         assert!(suggest("", 3).is_empty());
@@ -257,14 +201,8 @@ mod calibration {
     #[test]
     #[ignore]
     fn best_scores() {
-        let dev = format!(
-            "{}/../shared/eval/guideline-questions.dev.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let hold = format!(
-            "{}/tests/fixtures/guideline-questions.holdout.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let dev = format!("{}/../shared/eval/guideline-questions.dev.jsonl", env!("CARGO_MANIFEST_DIR"));
+        let hold = format!("{}/tests/fixtures/guideline-questions.holdout.jsonl", env!("CARGO_MANIFEST_DIR"));
         let r = &ENGINE.lex.ranking;
         let (mut inside, mut outside) = (Vec::new(), Vec::new());
         for path in [dev, hold] {
@@ -320,24 +258,15 @@ mod compound_trace {
     #[ignore]
     fn trace_compounds() {
         let mut text = String::new();
-        for d in [
-            GuidelineDoc::official(),
-            GuidelineDoc::for_locale(Locale::En),
-        ] {
+        for d in [GuidelineDoc::official(), GuidelineDoc::for_locale(Locale::En)] {
             for p in &d.points {
                 text.push_str(&p.text);
                 text.push(' ');
             }
         }
         for f in [
-            format!(
-                "{}/../shared/eval/guideline-questions.dev.jsonl",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-            format!(
-                "{}/tests/fixtures/guideline-questions.holdout.jsonl",
-                env!("CARGO_MANIFEST_DIR")
-            ),
+            format!("{}/../shared/eval/guideline-questions.dev.jsonl", env!("CARGO_MANIFEST_DIR")),
+            format!("{}/tests/fixtures/guideline-questions.holdout.jsonl", env!("CARGO_MANIFEST_DIR")),
         ] {
             text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
         }
@@ -345,11 +274,7 @@ mod compound_trace {
         for w in text::words(&text) {
             let lex = &ENGINE.lex;
             let plain = lex.is_form(&w) || lex.inflected(&w).is_some();
-            if !plain
-                && lex.resolve(&w, &|_| true).is_some()
-                && lex.compound(&w).is_some()
-                && seen.insert(w.clone())
-            {
+            if !plain && lex.resolve(&w, &|_| true).is_some() && lex.compound(&w).is_some() && seen.insert(w.clone()) {
                 let names: Vec<String> = ENGINE
                     .lex
                     .compound(&w)

@@ -93,12 +93,7 @@ pub struct Engine {
 
 impl Engine {
     /// Builds the engine from the vocabulary sources and the guideline in both languages.
-    pub fn build(
-        lex: Lexicon,
-        points: &str,
-        official: &GuidelineDoc,
-        english: &GuidelineDoc,
-    ) -> Engine {
+    pub fn build(lex: Lexicon, points: &str, official: &GuidelineDoc, english: &GuidelineDoc) -> Engine {
         let spec: PointsFile = match toml::from_str(points) {
             Ok(p) => p,
             Err(e) => panic!("embedded search vocabulary points.toml is invalid: {e}"),
@@ -125,29 +120,19 @@ impl Engine {
                 add_text(&mut engine, &en.text, ranking.text_weight);
             }
             let Some(ps) = spec.points.get(&point.id) else {
-                panic!(
-                    "prompts/search/points.toml has no entry for point {}",
-                    point.id
-                );
+                panic!("prompts/search/points.toml has no entry for point {}", point.id);
             };
             for line in [&ps.nn, &ps.nb, &ps.en] {
                 add_text(&mut engine, line, ranking.keyword_weight);
             }
             for (name, w) in &ps.concepts {
                 let Some(c) = engine.lex.concept_id(name) else {
-                    panic!(
-                        "points.toml: point {} names unknown concept {name}",
-                        point.id
-                    );
+                    panic!("points.toml: point {} names unknown concept {name}", point.id);
                 };
                 *tf.entry(c).or_default() += w;
             }
             let len = tf.values().sum();
-            engine.docs.push(Doc {
-                id: point.id.clone(),
-                tf,
-                len,
-            });
+            engine.docs.push(Doc { id: point.id.clone(), tf, len });
         }
         if let Some(extra) = spec.points.keys().find(|id| official.point(id).is_none()) {
             panic!("points.toml annotates {extra}, which is not a point of the guideline");
@@ -164,11 +149,7 @@ impl Engine {
             let Some(doc) = engine.docs.iter().position(|d| d.id == combo.point) else {
                 panic!("points.toml: combo for unknown point {}", combo.point);
             };
-            engine.boosts.push(Boost {
-                all,
-                doc,
-                bonus: combo.bonus,
-            });
+            engine.boosts.push(Boost { all, doc, bonus: combo.bonus });
         }
         let n_terms = engine.lex.concepts.len() + engine.words.len();
         let n = engine.docs.len() as f64;
@@ -178,10 +159,7 @@ impl Engine {
                 df[t] += 1;
             }
         }
-        engine.idf = df
-            .iter()
-            .map(|&k| (1.0 + (n - k as f64 + 0.5) / (k as f64 + 0.5)).ln())
-            .collect();
+        engine.idf = df.iter().map(|&k| (1.0 + (n - k as f64 + 0.5) / (k as f64 + 0.5)).ln()).collect();
         engine.avg_len = engine.docs.iter().map(|d| d.len).sum::<f64>() / n.max(1.0);
         engine.word_list = engine.words.keys().cloned().collect();
         engine.word_list.sort();
@@ -242,10 +220,7 @@ impl Engine {
         if stem.chars().count() < 5 {
             return None;
         }
-        self.word_list
-            .iter()
-            .find(|w| w.chars().count() >= 5 && within_one_edit(&stem, w))
-            .map(|w| self.words[w])
+        self.word_list.iter().find(|w| w.chars().count() >= 5 && within_one_edit(&stem, w)).map(|w| self.words[w])
     }
 
     /// True for words the guideline's own text uses (by light stem).
@@ -266,10 +241,7 @@ impl Engine {
     /// known forms and guideline words.
     pub fn partial_query(&self, partial: &str) -> Query {
         let mut tokens = words(partial);
-        let complete = partial
-            .chars()
-            .last()
-            .map_or(true, |c| !c.is_alphanumeric());
+        let complete = partial.chars().last().map_or(true, |c| !c.is_alphanumeric());
         let last = if complete { None } else { tokens.pop() };
         let mut q = Query::default();
         for piece in self.lex.analyze(&tokens, &|t| self.is_known(t)) {
@@ -283,11 +255,7 @@ impl Engine {
             for form in self.lex.forms_with_prefix(&last) {
                 expansions.push(Piece::Concepts(self.lex.form_concepts(form).to_vec()));
             }
-            for w in self
-                .word_list
-                .iter()
-                .filter(|w| w.starts_with(last.as_str()))
-            {
+            for w in self.word_list.iter().filter(|w| w.starts_with(last.as_str())) {
                 expansions.push(Piece::Word(w.clone()));
             }
             // Many completions share the weight of one word.
@@ -357,9 +325,6 @@ impl Engine {
         if let Some(c) = self.lex.concepts.get(t) {
             return c.name.clone();
         }
-        self.words
-            .iter()
-            .find(|(_, &id)| id == t)
-            .map_or_else(|| format!("#{t}"), |(w, _)| format!("w:{w}"))
+        self.words.iter().find(|(_, &id)| id == t).map_or_else(|| format!("#{t}"), |(w, _)| format!("w:{w}"))
     }
 }

@@ -11,10 +11,9 @@
 /// (doubled letters collapsed). A word matches a vocabulary form when it is the form plus one of
 /// these; see [`inflects`]. Sorted by length (shortest first) so the longest base wins.
 pub const SUFFIXES: &[&str] = &[
-    "", "a", "e", "n", "r", "s", "t", "ar", "as", "de", "ed", "en", "er", "es", "et", "ly", "na",
-    "ne", "st", "ta", "te", "ane", "ast", "ene", "ens", "ers", "ets", "ing", "leg", "lig", "ande",
-    "else", "ende", "heit", "inga", "ings", "lege", "lige", "ingar", "ingen", "inger", "ingane",
-    "ingene",
+    "", "a", "e", "n", "r", "s", "t", "ar", "as", "de", "ed", "en", "er", "es", "et", "ly", "na", "ne", "st", "ta",
+    "te", "ane", "ast", "ene", "ens", "ers", "ets", "ing", "leg", "lig", "ande", "else", "ende", "heit", "inga",
+    "ings", "lege", "lige", "ingar", "ingen", "inger", "ingane", "ingene",
 ];
 
 /// Lowercases and folds spelling variants: `æ`→`e`, `ø`→`o`, `å`→`a` (and the keyboard
@@ -133,10 +132,7 @@ pub fn light_stem(token: &str) -> String {
             best = base;
         }
     }
-    best.strip_suffix('e')
-        .filter(|b| b.chars().count() >= 4)
-        .unwrap_or(best)
-        .to_string()
+    best.strip_suffix('e').filter(|b| b.chars().count() >= 4).unwrap_or(best).to_string()
 }
 
 /// True when `a` and `b` differ by at most one insertion, deletion, substitution or swap of two
@@ -155,8 +151,7 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
     let (ra, rb) = (&a[prefix..], &b[prefix..]);
     match la.cmp(&lb) {
         std::cmp::Ordering::Equal => {
-            ra[1..] == rb[1..]
-                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+            ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
         }
         std::cmp::Ordering::Greater => ra[1..] == *rb,
         std::cmp::Ordering::Less => *ra == rb[1..],
@@ -181,10 +176,7 @@ mod tests {
         assert_eq!(words("Kommune-eposten!"), ["komune", "eposten"]);
         assert_eq!(words("e-post"), ["epost"]);
         assert_eq!(words("FB-sida"), ["fb", "sida"]);
-        assert_eq!(
-            words("x@volda.kommune.no"),
-            ["x", "@", "volda", "komune", "no"]
-        );
+        assert_eq!(words("x@volda.kommune.no"), ["x", "@", "volda", "komune", "no"]);
     }
 
     #[test]

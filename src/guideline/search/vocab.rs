@@ -155,25 +155,14 @@ impl Lexicon {
             stop: HashSet::new(),
             ranking: scope.ranking,
         };
-        let groups = lexicon
-            .concept
-            .into_iter()
-            .map(|(name, c)| (name, c.domain, false, c.weight, c.forms))
-            .chain(
-                scope
-                    .out_of_scope
-                    .into_iter()
-                    .map(|(name, s)| (format!("oos:{name}"), false, true, 1.0, s.forms)),
+        let groups =
+            lexicon.concept.into_iter().map(|(name, c)| (name, c.domain, false, c.weight, c.forms)).chain(
+                scope.out_of_scope.into_iter().map(|(name, s)| (format!("oos:{name}"), false, true, 1.0, s.forms)),
             );
         for (name, domain, out_of_scope, weight, forms) in groups {
             let id = lex.concepts.len();
             lex.by_name.insert(name.clone(), id);
-            lex.concepts.push(Concept {
-                name,
-                domain,
-                out_of_scope,
-                weight,
-            });
+            lex.concepts.push(Concept { name, domain, out_of_scope, weight });
             for form in forms {
                 let ws = words(&form);
                 match ws.len() {
@@ -181,28 +170,15 @@ impl Lexicon {
                     1 => push_unique(lex.forms.entry(ws[0].clone()).or_default(), id),
                     _ => match lex.phrases.iter_mut().find(|p| p.words == ws) {
                         Some(p) => push_unique(&mut p.concepts, id),
-                        None => lex.phrases.push(Phrase {
-                            words: ws,
-                            concepts: vec![id],
-                        }),
+                        None => lex.phrases.push(Phrase { words: ws, concepts: vec![id] }),
                     },
                 }
             }
         }
-        lex.phrases.sort_by(|a, b| {
-            b.words
-                .len()
-                .cmp(&a.words.len())
-                .then(a.words.cmp(&b.words))
-        });
+        lex.phrases.sort_by(|a, b| b.words.len().cmp(&a.words.len()).then(a.words.cmp(&b.words)));
         lex.form_list = lex.forms.keys().cloned().collect();
         lex.form_list.sort();
-        for w in stopwords
-            .nn
-            .iter()
-            .chain(&stopwords.nb)
-            .chain(&stopwords.en)
-        {
+        for w in stopwords.nn.iter().chain(&stopwords.nb).chain(&stopwords.en) {
             lex.stop.insert(fold(w));
         }
         lex
@@ -216,10 +192,7 @@ impl Lexicon {
     /// The one-word forms that start with `prefix`, in sorted order.
     pub fn forms_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> {
         let start = self.form_list.partition_point(|f| f.as_str() < prefix);
-        self.form_list[start..]
-            .iter()
-            .take_while(move |f| f.starts_with(prefix))
-            .map(String::as_str)
+        self.form_list[start..].iter().take_while(move |f| f.starts_with(prefix)).map(String::as_str)
     }
 
     /// True when `token` is a one-word form as it stands.
@@ -325,17 +298,13 @@ impl Lexicon {
                     continue;
                 }
                 let close = |f: &str| {
-                    within_one_edit(base, f)
-                        && (n >= SUBSTITUTION_MIN_LEN || f.chars().count() != n)
+                    within_one_edit(base, f) && (n >= SUBSTITUTION_MIN_LEN || f.chars().count() != n)
                         || (n < SUBSTITUTION_MIN_LEN && is_swap(base, f))
                 };
                 let dropped_e = form.strip_suffix('e').filter(|_| !suf.is_empty());
                 if close(form) || dropped_e.is_some_and(close) {
-                    let concepts: Vec<usize> = self.forms[form]
-                        .iter()
-                        .copied()
-                        .filter(|&c| !self.concepts[c].out_of_scope)
-                        .collect();
+                    let concepts: Vec<usize> =
+                        self.forms[form].iter().copied().filter(|&c| !self.concepts[c].out_of_scope).collect();
                     if !concepts.is_empty() {
                         return Some(concepts);
                     }
@@ -374,12 +343,7 @@ impl Lexicon {
         Some(out)
     }
 
-    fn segment(
-        &self,
-        chars: &[char],
-        i: usize,
-        memo: &mut Vec<Option<Option<Seg>>>,
-    ) -> Option<Seg> {
+    fn segment(&self, chars: &[char], i: usize, memo: &mut Vec<Option<Option<Seg>>>) -> Option<Seg> {
         if let Some(done) = &memo[i] {
             return done.clone();
         }
@@ -416,10 +380,7 @@ impl Lexicon {
                 }
             }
             let with_e = format!("{sub}e");
-            if !rest.is_empty()
-                && SUFFIXES.contains(&rest.as_str())
-                && self.forms.contains_key(&with_e)
-            {
+            if !rest.is_empty() && SUFFIXES.contains(&rest.as_str()) && self.forms.contains_key(&with_e) {
                 consider(Seg::single(with_e, len));
             }
         }
@@ -438,27 +399,18 @@ struct Seg {
 
 impl Seg {
     fn single(form: String, len: usize) -> Seg {
-        Seg {
-            forms: vec![form],
-            covered: len,
-            head_len: len,
-        }
+        Seg { forms: vec![form], covered: len, head_len: len }
     }
 
     fn after(&self, form: String, len: usize) -> Seg {
         let mut forms = vec![form];
         forms.extend(self.forms.iter().cloned());
-        Seg {
-            forms,
-            covered: self.covered + len,
-            head_len: len,
-        }
+        Seg { forms, covered: self.covered + len, head_len: len }
     }
 
     /// More letters covered wins; then fewer parts.
     fn better_than(&self, other: &Seg) -> bool {
-        (self.covered, std::cmp::Reverse(self.forms.len()))
-            > (other.covered, std::cmp::Reverse(other.forms.len()))
+        (self.covered, std::cmp::Reverse(self.forms.len())) > (other.covered, std::cmp::Reverse(other.forms.len()))
     }
 }
 
@@ -469,10 +421,7 @@ fn is_swap(a: &str, b: &str) -> bool {
         return false;
     }
     let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    diff.len() == 2
-        && diff[1] == diff[0] + 1
-        && a[diff[0]] == b[diff[1]]
-        && a[diff[1]] == b[diff[0]]
+    diff.len() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
 }
 
 fn push_unique(v: &mut Vec<usize>, x: usize) {
