@@ -199,3 +199,14 @@ mod tests {
         assert!(e.to_string().contains("bad.jsonl:2"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod adhoc {
+    /// Evaluates the set at `SOMEBOT_ADHOC_SET` and prints the report.
+    #[test]
+    #[ignore]
+    fn evaluate_adhoc_set() {
+        let path = std::env::var("SOMEBOT_ADHOC_SET").expect("SOMEBOT_ADHOC_SET");
+        println!("{}", super::evaluate(std::path::Path::new(&path)).expect("readable"));
+    }
+}

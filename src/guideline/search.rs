@@ -60,7 +60,8 @@ pub fn search(question: &str) -> SearchOutcome {
     let damp = r.out_of_scope_factor.powf(q.out_of_scope);
     let ranked: Vec<Ranked> = engine.rank(&q).into_iter().map(|(d, s)| (d, s * damp)).collect();
     let best = ranked.first().map_or(0.0, |&(_, s)| s);
-    if best < r.min_score || (q.out_of_scope > 0.0 && !q.domain) {
+    let floor = if q.domain { r.min_score } else { r.min_score_without_domain };
+    if best < floor || (q.out_of_scope > 0.0 && !q.domain) {
         return SearchOutcome { declined: true, results: Vec::new() };
     }
     let results = ranked

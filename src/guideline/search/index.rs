@@ -40,10 +40,31 @@ struct Combo {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ContextSpec {
+    /// Any of these concepts in a question sets the context.
+    any: Vec<String>,
+    /// The guideline section that context belongs to.
+    section: String,
+    factor: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PointsFile {
     points: BTreeMap<String, PointSpec>,
     #[serde(default)]
     combos: Vec<Combo>,
+    #[serde(default)]
+    contexts: Vec<ContextSpec>,
+}
+
+/// A section context with resolved ids: when any concept occurs, the section's points are
+/// scaled by `factor`.
+#[derive(Debug)]
+struct Context {
+    any: Vec<usize>,
+    docs: Vec<usize>,
+    factor: f64,
 }
 
 /// One indexed point.
@@ -89,6 +110,7 @@ pub struct Engine {
     idf: Vec<f64>,
     avg_len: f64,
     boosts: Vec<Boost>,
+    contexts: Vec<Context>,
 }
 
 impl Engine {
@@ -106,12 +128,17 @@ impl Engine {
             idf: Vec::new(),
             avg_len: 1.0,
             boosts: Vec::new(),
+            contexts: Vec::new(),
         };
         let ranking = engine.lex.ranking.clone();
         for point in &official.points {
             let mut tf: HashMap<usize, f64> = HashMap::new();
+            // A term counts once per text: a point that repeats a word is not more about it.
             let mut add_text = |engine: &mut Engine, text: &str, weight: f64| {
-                for term in engine.index_terms(text) {
+                let mut terms = engine.index_terms(text);
+                terms.sort_unstable();
+                terms.dedup();
+                for term in terms {
                     *tf.entry(term).or_default() += weight;
                 }
             };
@@ -138,18 +165,20 @@ impl Engine {
             panic!("points.toml annotates {extra}, which is not a point of the guideline");
         }
         for combo in &spec.combos {
-            let all = combo
-                .all
-                .iter()
-                .map(|n| match engine.lex.concept_id(n) {
-                    Some(c) => c,
-                    None => panic!("points.toml: combo names unknown concept {n}"),
-                })
-                .collect();
+            let all = combo.all.iter().map(|n| engine.concept_or_panic(n, "combo")).collect();
             let Some(doc) = engine.docs.iter().position(|d| d.id == combo.point) else {
                 panic!("points.toml: combo for unknown point {}", combo.point);
             };
             engine.boosts.push(Boost { all, doc, bonus: combo.bonus });
+        }
+        for ctx in &spec.contexts {
+            let any = ctx.any.iter().map(|n| engine.concept_or_panic(n, "context")).collect();
+            let docs: Vec<usize> =
+                official.points.iter().enumerate().filter(|(_, p)| p.section == ctx.section).map(|(i, _)| i).collect();
+            if docs.is_empty() {
+                panic!("points.toml: context for unknown section {}", ctx.section);
+            }
+            engine.contexts.push(Context { any, docs, factor: ctx.factor });
         }
         let n_terms = engine.lex.concepts.len() + engine.words.len();
         let n = engine.docs.len() as f64;
@@ -164,6 +193,13 @@ impl Engine {
         engine.word_list = engine.words.keys().cloned().collect();
         engine.word_list.sort();
         engine
+    }
+
+    fn concept_or_panic(&self, name: &str, what: &str) -> usize {
+        match self.lex.concept_id(name) {
+            Some(c) => c,
+            None => panic!("points.toml: {what} names unknown concept {name}"),
+        }
     }
 
     /// Terms of an indexed text; unknown words become plain-word terms.
@@ -248,20 +284,24 @@ impl Engine {
             self.add_piece(&mut q, &piece, 1.0);
         }
         if let Some(last) = last.filter(|l| l.chars().count() >= 2) {
-            let mut expansions: Vec<Piece> = Vec::new();
-            if let Some(p) = self.lex.resolve(&last, &|t| self.is_known(t)) {
-                expansions.push(p);
+            // The word as typed may already be complete.
+            let whole = self.lex.resolve(&last, &|t| self.is_known(t));
+            if let Some(p) = &whole {
+                self.add_piece(&mut q, p, 1.0);
             }
+            // Every distinct completion (concept or guideline word) shares the weight of one word,
+            // so a short prefix with many completions cannot outweigh the words before it.
+            let mut completions: Vec<usize> = Vec::new();
             for form in self.lex.forms_with_prefix(&last) {
-                expansions.push(Piece::Concepts(self.lex.form_concepts(form).to_vec()));
+                completions.extend(self.lex.form_concepts(form));
             }
-            for w in self.word_list.iter().filter(|w| w.starts_with(last.as_str())) {
-                expansions.push(Piece::Word(w.clone()));
-            }
-            // Many completions share the weight of one word.
-            let scale = 1.0 / (expansions.len().max(1) as f64).sqrt();
-            for p in &expansions {
-                self.add_piece(&mut q, p, scale);
+            completions.extend(self.word_list.iter().filter(|w| w.starts_with(last.as_str())).map(|w| self.words[w]));
+            completions.sort_unstable();
+            completions.dedup();
+            let share = if whole.is_some() { 0.5 } else { 1.0 } / completions.len().max(1) as f64;
+            for t in completions {
+                let unit = self.lex.concepts.get(t).map_or(self.lex.ranking.word_weight, |c| c.weight);
+                *q.terms.entry(t).or_default() += unit * share;
             }
         }
         self.finish(q)
@@ -286,7 +326,8 @@ impl Engine {
         q
     }
 
-    /// BM25 scores with combination boosts, best first, zero scores left out.
+    /// BM25 scores with combination boosts and section contexts, best first, zero scores left
+    /// out.
     pub fn rank(&self, q: &Query) -> Vec<Ranked> {
         let r: &Ranking = &self.lex.ranking;
         let mut out: Vec<Ranked> = self
@@ -306,6 +347,11 @@ impl Engine {
                 for b in self.boosts.iter().filter(|b| b.doc == i) {
                     if b.all.iter().all(|c| q.terms.contains_key(c)) {
                         s += b.bonus;
+                    }
+                }
+                for ctx in self.contexts.iter().filter(|c| c.docs.contains(&i)) {
+                    if ctx.any.iter().any(|c| q.terms.contains_key(c)) {
+                        s *= ctx.factor;
                     }
                 }
                 (i, s)

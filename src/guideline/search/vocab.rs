@@ -64,6 +64,9 @@ pub struct Ranking {
     pub word_weight: f64,
     /// Below this best score the engine declines.
     pub min_score: f64,
+    /// The same for questions with no social-media concept at all: without that context the
+    /// engine needs stronger evidence before it answers.
+    pub min_score_without_domain: f64,
     /// Results scoring below this share of the best are dropped.
     pub relative_cut: f64,
     /// At most this many results.
@@ -213,9 +216,16 @@ impl Lexicon {
         let mut i = 0;
         while i < tokens.len() {
             if let Some((p, used)) = self.phrase_at(tokens, i) {
-                out.push(Piece::Concepts(p.concepts.clone()));
-                i += used;
-                continue;
+                // A longer phrase that starts inside this one and reaches past it wins
+                // (`som [kommunen si meining]`, not `[som kommunen] si meining`).
+                let overtaken = (i + 1..i + used).any(|j| {
+                    self.phrase_at(tokens, j).is_some_and(|(q, n)| q.words.len() > p.words.len() && j + n > i + used)
+                });
+                if !overtaken {
+                    out.push(Piece::Concepts(p.concepts.clone()));
+                    i += used;
+                    continue;
+                }
             }
             if let Some(piece) = self.resolve(&tokens[i], known) {
                 out.push(piece);
