@@ -288,3 +288,15 @@ mod compound_trace {
         }
     }
 }
+
+#[cfg(test)]
+mod startup {
+    /// Prints how long building the engine takes (run with --release for real figures).
+    #[test]
+    #[ignore]
+    fn build_time() {
+        let t = std::time::Instant::now();
+        let _ = super::search("x");
+        println!("engine built and first question answered in {:?}", t.elapsed());
+    }
+}

@@ -130,6 +130,12 @@ pub struct Lexicon {
     form_list: Vec<String>,
     /// Multi-word forms, longest first.
     phrases: Vec<Phrase>,
+    /// First word of a phrase → indices into `phrases` (ascending, so longest first).
+    phrase_index: HashMap<String, Vec<usize>>,
+    /// Typo index (symmetric deletion): a form and each of its one-letter deletions → indices
+    /// into `form_list`, with `true` when the key comes from the form without its final `e`
+    /// (which then needs an ending, as in [`inflects`]).
+    typo_index: HashMap<String, Vec<(usize, bool)>>,
     stop: HashSet<String>,
     pub ranking: Ranking,
 }
@@ -155,6 +161,8 @@ impl Lexicon {
             forms: HashMap::new(),
             form_list: Vec::new(),
             phrases: Vec::new(),
+            phrase_index: HashMap::new(),
+            typo_index: HashMap::new(),
             stop: HashSet::new(),
             ranking: scope.ranking,
         };
@@ -179,8 +187,25 @@ impl Lexicon {
             }
         }
         lex.phrases.sort_by(|a, b| b.words.len().cmp(&a.words.len()).then(a.words.cmp(&b.words)));
+        for (i, p) in lex.phrases.iter().enumerate() {
+            lex.phrase_index.entry(p.words[0].clone()).or_default().push(i);
+        }
         lex.form_list = lex.forms.keys().cloned().collect();
         lex.form_list.sort();
+        for (i, form) in lex.form_list.iter().enumerate() {
+            let targets = std::iter::once((form.as_str(), false)).chain(form.strip_suffix('e').map(|f| (f, true)));
+            for (target, needs_ending) in targets {
+                if target.chars().count() < FUZZY_MIN_LEN {
+                    continue;
+                }
+                for key in std::iter::once(target.to_string()).chain(deletions(target)) {
+                    let slot = lex.typo_index.entry(key).or_default();
+                    if !slot.contains(&(i, needs_ending)) {
+                        slot.push((i, needs_ending));
+                    }
+                }
+            }
+        }
         for w in stopwords.nn.iter().chain(&stopwords.nb).chain(&stopwords.en) {
             lex.stop.insert(fold(w));
         }
@@ -212,15 +237,15 @@ impl Lexicon {
     /// Analyses folded tokens: phrases first, then each remaining word. `known` tells which
     /// words the guideline itself uses: those are never read as typos of other words.
     pub fn analyze(&self, tokens: &[String], known: &dyn Fn(&str) -> bool) -> Vec<Piece> {
+        let at: Vec<Option<(&Phrase, usize)>> = (0..tokens.len()).map(|i| self.phrase_at(tokens, i)).collect();
         let mut out = Vec::new();
         let mut i = 0;
         while i < tokens.len() {
-            if let Some((p, used)) = self.phrase_at(tokens, i) {
+            if let Some((p, used)) = at[i] {
                 // A longer phrase that starts inside this one and reaches past it wins
                 // (`som [kommunen si meining]`, not `[som kommunen] si meining`).
-                let overtaken = (i + 1..i + used).any(|j| {
-                    self.phrase_at(tokens, j).is_some_and(|(q, n)| q.words.len() > p.words.len() && j + n > i + used)
-                });
+                let overtaken = (i + 1..i + used)
+                    .any(|j| at[j].is_some_and(|(q, n)| q.words.len() > p.words.len() && j + n > i + used));
                 if !overtaken {
                     out.push(Piece::Concepts(p.concepts.clone()));
                     i += used;
@@ -238,7 +263,28 @@ impl Lexicon {
     /// The longest phrase starting at token `i`, and how many tokens it spans. One stopword may
     /// stand between two words of a phrase (`hengt meg ut`, `ta det bort`).
     fn phrase_at(&self, tokens: &[String], i: usize) -> Option<(&Phrase, usize)> {
-        self.phrases.iter().find_map(|p| {
+        let first = &tokens[i];
+        // The phrases whose first word `first` can be an inflection of.
+        let mut candidates: Vec<usize> = Vec::new();
+        let mut add = |key: &str| {
+            if let Some(ids) = self.phrase_index.get(key) {
+                candidates.extend(ids);
+            }
+        };
+        add(first);
+        for (base, _) in splits(first).filter(|(_, s)| !s.is_empty()) {
+            add(base);
+            add(&format!("{base}e"));
+        }
+        for (k, _) in first.char_indices().skip(1).take(2) {
+            if SUFFIXES.contains(&&first[k..]) {
+                add(&first[..k]);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.into_iter().find_map(|c| {
+            let p = &self.phrases[c];
             let mut at = i;
             for (k, w) in p.words.iter().enumerate() {
                 let t = tokens.get(at)?;
@@ -302,22 +348,30 @@ impl Lexicon {
             if n < FUZZY_MIN_LEN {
                 continue;
             }
-            for form in &self.form_list {
-                let m = form.chars().count();
-                if m + 1 < n || m > n + 2 || m < FUZZY_MIN_LEN {
+            let mut candidates: Vec<(usize, bool)> = Vec::new();
+            for key in std::iter::once(base.to_string()).chain(deletions(base)) {
+                if let Some(hits) = self.typo_index.get(&key) {
+                    candidates.extend(hits);
+                }
+            }
+            // Sorted form order keeps the choice deterministic.
+            candidates.sort_unstable();
+            candidates.dedup();
+            for (i, needs_ending) in candidates {
+                if needs_ending && suf.is_empty() {
                     continue;
                 }
-                let close = |f: &str| {
-                    within_one_edit(base, f) && (n >= SUBSTITUTION_MIN_LEN || f.chars().count() != n)
-                        || (n < SUBSTITUTION_MIN_LEN && is_swap(base, f))
-                };
-                let dropped_e = form.strip_suffix('e').filter(|_| !suf.is_empty());
-                if close(form) || dropped_e.is_some_and(close) {
-                    let concepts: Vec<usize> =
-                        self.forms[form].iter().copied().filter(|&c| !self.concepts[c].out_of_scope).collect();
-                    if !concepts.is_empty() {
-                        return Some(concepts);
-                    }
+                let form = &self.form_list[i];
+                let target = if needs_ending { &form[..form.len() - 1] } else { form.as_str() };
+                let close = within_one_edit(base, target)
+                    && (n >= SUBSTITUTION_MIN_LEN || target.chars().count() != n || is_swap(base, target));
+                if !close {
+                    continue;
+                }
+                let concepts: Vec<usize> =
+                    self.forms[form].iter().copied().filter(|&c| !self.concepts[c].out_of_scope).collect();
+                if !concepts.is_empty() {
+                    return Some(concepts);
                 }
             }
         }
@@ -329,15 +383,15 @@ impl Lexicon {
     /// first part before a known head of five letters or more, and an unknown tail of four
     /// letters or more after a known first part of six or more (`kommentarfunksjonen`).
     pub fn compound(&self, token: &str) -> Option<Vec<usize>> {
-        let chars: Vec<char> = token.chars().collect();
-        let n = chars.len();
+        let at: Vec<usize> = token.char_indices().map(|(b, _)| b).chain(std::iter::once(token.len())).collect();
+        let n = at.len() - 1;
         if !(COMPOUND_MIN_LEN..=COMPOUND_MAX_LEN).contains(&n) {
             return None;
         }
         let mut memo: Vec<Option<Option<Seg>>> = vec![None; n + 1];
-        let mut best = self.segment(&chars, 0, &mut memo);
+        let mut best = self.segment(token, &at, 0, &mut memo);
         for k in 3..n.saturating_sub(3) {
-            if let Some(s) = self.segment(&chars, k, &mut memo) {
+            if let Some(s) = self.segment(token, &at, k, &mut memo) {
                 if s.head_len >= 5 && best.as_ref().map_or(true, |b| s.better_than(b)) {
                     best = Some(s);
                 }
@@ -353,11 +407,13 @@ impl Lexicon {
         Some(out)
     }
 
-    fn segment(&self, chars: &[char], i: usize, memo: &mut Vec<Option<Option<Seg>>>) -> Option<Seg> {
+    /// The best segmentation of the token from its `i`-th letter on; `at` holds the byte
+    /// offset of every letter (and the end).
+    fn segment(&self, token: &str, at: &[usize], i: usize, memo: &mut Vec<Option<Option<Seg>>>) -> Option<Seg> {
         if let Some(done) = &memo[i] {
             return done.clone();
         }
-        let n = chars.len();
+        let n = at.len() - 1;
         let mut best: Option<Seg> = None;
         let mut consider = |cand: Seg| {
             if best.as_ref().map_or(true, |b| cand.better_than(b)) {
@@ -368,30 +424,33 @@ impl Lexicon {
         // others (`gymsalen` is not `gym` + `s` + `alle`).
         let min_part = if i == 0 { 3 } else { 4 };
         for j in (i + min_part)..=n {
-            let sub: String = chars[i..j].iter().collect();
-            let rest: String = chars[j..].iter().collect();
+            let sub = &token[at[i]..at[j]];
+            let rest = &token[at[j]..];
             let len = j - i;
-            if self.forms.contains_key(&sub) {
-                if SUFFIXES.contains(&rest.as_str()) {
-                    consider(Seg::single(sub.clone(), len));
+            let rest_is_ending = SUFFIXES.contains(&rest);
+            if self.forms.contains_key(sub) {
+                if rest_is_ending {
+                    consider(Seg::single(sub.to_string(), len));
                 }
                 if j < n {
-                    if let Some(s) = self.segment(chars, j, memo) {
-                        consider(s.after(sub.clone(), len));
+                    if let Some(s) = self.segment(token, at, j, memo) {
+                        consider(s.after(sub.to_string(), len));
                     }
-                    if matches!(chars[j], 's' | 'e') && j + 1 < n {
-                        if let Some(s) = self.segment(chars, j + 1, memo) {
-                            consider(s.after(sub.clone(), len));
+                    if matches!(rest.as_bytes()[0], b's' | b'e') && j + 1 < n {
+                        if let Some(s) = self.segment(token, at, j + 1, memo) {
+                            consider(s.after(sub.to_string(), len));
                         }
                     }
                     if len >= 6 && n - j >= 4 {
-                        consider(Seg::single(sub.clone(), len));
+                        consider(Seg::single(sub.to_string(), len));
                     }
                 }
             }
-            let with_e = format!("{sub}e");
-            if !rest.is_empty() && SUFFIXES.contains(&rest.as_str()) && self.forms.contains_key(&with_e) {
-                consider(Seg::single(with_e, len));
+            if rest_is_ending && !rest.is_empty() {
+                let with_e = format!("{sub}e");
+                if self.forms.contains_key(&with_e) {
+                    consider(Seg::single(with_e, len));
+                }
             }
         }
         memo[i] = Some(best.clone());
@@ -422,6 +481,11 @@ impl Seg {
     fn better_than(&self, other: &Seg) -> bool {
         (self.covered, std::cmp::Reverse(self.forms.len())) > (other.covered, std::cmp::Reverse(other.forms.len()))
     }
+}
+
+/// Every string made by deleting one letter of `s`.
+fn deletions(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.char_indices().map(move |(i, c)| format!("{}{}", &s[..i], &s[i + c.len_utf8()..]))
 }
 
 /// True when `b` is `a` with two neighbouring letters swapped.
