@@ -21,6 +21,10 @@ use crate::guideline::GuidelineDoc;
 struct PointSpec {
     /// Concept name → weight (how central the concept is to the point).
     concepts: BTreeMap<String, f64>,
+    /// Concepts the analyser finds in the point's text in another sense, left out of its index
+    /// (3g's "ver kritisk til" is not about criticism).
+    #[serde(default)]
+    not: Vec<String>,
     #[serde(default)]
     nn: String,
     #[serde(default)]
@@ -152,11 +156,11 @@ impl Engine {
             for line in [&ps.nn, &ps.nb, &ps.en] {
                 add_text(&mut engine, line, ranking.keyword_weight);
             }
+            for name in &ps.not {
+                tf.remove(&engine.concept_or_panic(name, "a `not` list"));
+            }
             for (name, w) in &ps.concepts {
-                let Some(c) = engine.lex.concept_id(name) else {
-                    panic!("points.toml: point {} names unknown concept {name}", point.id);
-                };
-                *tf.entry(c).or_default() += w;
+                *tf.entry(engine.concept_or_panic(name, "a point")).or_default() += w;
             }
             let len = tf.values().sum();
             engine.docs.push(Doc { id: point.id.clone(), tf, len });

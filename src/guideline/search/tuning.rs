@@ -116,3 +116,25 @@ fn build_time() {
     let _ = search("x");
     println!("engine built and first question answered in {:?}", t.elapsed());
 }
+
+/// Prints the concepts each point gets from its own text (nn and en) and keyword lines, to
+/// spot words read in the wrong sense.
+#[test]
+#[ignore]
+fn text_concepts() {
+    let en = GuidelineDoc::for_locale(Locale::En);
+    for p in &GuidelineDoc::official().points {
+        let mut text = p.text.clone();
+        if let Some(e) = en.point(&p.id) {
+            text.push(' ');
+            text.push_str(&e.text);
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for piece in ENGINE.lex.analyze(&text::words(&text), &|_| true) {
+            if let vocab::Piece::Concepts(cs) = piece {
+                names.extend(cs.iter().map(|&c| ENGINE.lex.concepts[c].name.clone()));
+            }
+        }
+        println!("{:>4}: {names:?}", p.id);
+    }
+}

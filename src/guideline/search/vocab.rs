@@ -336,9 +336,10 @@ impl Lexicon {
         None
     }
 
-    /// A one-edit typo of a known form. Words of five or six letters only match by a missing,
-    /// extra or swapped letter (a changed letter turns too many short words into others:
-    /// `lokal`/`lojal`); out-of-scope signals are never guessed from typos.
+    /// A one-edit typo of a known form. The first letter must be right (people rarely mistype
+    /// it, and allowing it turns `prøver` into `approve`); words of five or six letters only
+    /// match by a missing, extra or swapped letter (a changed letter turns too many short words
+    /// into others: `lokal`/`lojal`); out-of-scope signals are never guessed from typos.
     fn typo(&self, token: &str) -> Option<Vec<usize>> {
         if token.chars().count() < FUZZY_MIN_LEN {
             return None;
@@ -363,7 +364,8 @@ impl Lexicon {
                 }
                 let form = &self.form_list[i];
                 let target = if needs_ending { &form[..form.len() - 1] } else { form.as_str() };
-                let close = within_one_edit(base, target)
+                let close = base.chars().next() == target.chars().next()
+                    && within_one_edit(base, target)
                     && (n >= SUBSTITUTION_MIN_LEN || target.chars().count() != n || is_swap(base, target));
                 if !close {
                     continue;
@@ -403,6 +405,12 @@ impl Lexicon {
             for &c in &self.forms[f] {
                 push_unique(&mut out, c);
             }
+        }
+        // Out-of-scope words are short everyday words (`heime`, `pause`); found inside a longer
+        // word with unknown letters around them they are more often chance than meaning.
+        let partial = best.covered < n;
+        if partial && out.iter().all(|&c| self.concepts[c].out_of_scope) {
+            return None;
         }
         Some(out)
     }
