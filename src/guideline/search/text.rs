@@ -102,8 +102,13 @@ pub fn splits(token: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// Stems of at least this many letters also stand alone: the imperative and short forms of
+/// verbs (`slett`, `fjern`, `godkjenn` for `slette`, `fjerne`, `godkjenne`).
+pub const BARE_STEM_MIN_LEN: usize = 4;
+
 /// True when `token` is `form` or an inflected form of it: `form` + ending, or for a form that
-/// ends in `e`, the form without it + a non-empty ending (`side` → `sida`, `sider`, `sidene`).
+/// ends in `e`, the form without it + a non-empty ending (`side` → `sida`, `sider`, `sidene`),
+/// or without any ending when the stem is long enough (`slett` for `slette`).
 pub fn inflects(token: &str, form: &str) -> bool {
     if token == form {
         return true;
@@ -116,7 +121,11 @@ pub fn inflects(token: &str, form: &str) -> bool {
     if let Some(stem) = form.strip_suffix('e') {
         if stem.chars().count() >= 3 {
             if let Some(rest) = token.strip_prefix(stem) {
-                return !rest.is_empty() && SUFFIXES.contains(&rest);
+                return if rest.is_empty() {
+                    stem.chars().count() >= BARE_STEM_MIN_LEN
+                } else {
+                    SUFFIXES.contains(&rest)
+                };
             }
         }
     }
@@ -187,6 +196,7 @@ mod tests {
         assert!(inflects("comments", "comment"));
         assert!(!inflects("sidan", "side"));
         assert!(!inflects("sid", "side"));
+        assert!(inflects("slet", "slete"));
     }
 
     #[test]

@@ -138,3 +138,20 @@ fn text_concepts() {
         println!("{:>4}: {names:?}", p.id);
     }
 }
+
+/// Prints the bare stems the imperative rule adds (`slett` for `slette`), to spot collisions.
+#[test]
+#[ignore]
+fn bare_stems() {
+    let lex = &ENGINE.lex;
+    let mut out = Vec::new();
+    for f in lex.forms_with_prefix("") {
+        if let Some(stem) = f.strip_suffix('e') {
+            if stem.chars().count() >= text::BARE_STEM_MIN_LEN && !lex.is_form(stem) {
+                let names: Vec<&str> = lex.form_concepts(f).iter().map(|&c| lex.concepts[c].name.as_str()).collect();
+                out.push(format!("{stem}({})", names.join(",")));
+            }
+        }
+    }
+    println!("{}", out.join(" "));
+}

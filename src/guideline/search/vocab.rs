@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::text::{fold, inflects, splits, within_one_edit, words, SUFFIXES};
+use super::text::{fold, inflects, splits, within_one_edit, words, BARE_STEM_MIN_LEN, SUFFIXES};
 
 /// Typo tolerance applies to words at least this long (shorter words have too many neighbours).
 const FUZZY_MIN_LEN: usize = 5;
@@ -325,6 +325,11 @@ impl Lexicon {
     }
 
     pub fn inflected(&self, token: &str) -> Option<Vec<usize>> {
+        if token.chars().count() >= BARE_STEM_MIN_LEN {
+            if let Some(c) = self.forms.get(&format!("{token}e")) {
+                return Some(c.clone());
+            }
+        }
         for (base, _) in splits(token).filter(|(_, s)| !s.is_empty()) {
             if let Some(c) = self.forms.get(base) {
                 return Some(c.clone());
