@@ -25,6 +25,9 @@ struct PointSpec {
     /// (3g's "ver kritisk til" is not about criticism).
     #[serde(default)]
     not: Vec<String>,
+    /// When given, the point only matches questions with at least one of these concepts.
+    #[serde(default)]
+    requires: Vec<String>,
     #[serde(default)]
     nn: String,
     #[serde(default)]
@@ -77,6 +80,8 @@ struct Doc {
     id: String,
     tf: HashMap<usize, f64>,
     len: f64,
+    /// Concepts of which a question needs one to match this point (empty: no condition).
+    requires: Vec<usize>,
 }
 
 /// A combination boost with resolved ids.
@@ -162,8 +167,9 @@ impl Engine {
             for (name, w) in &ps.concepts {
                 *tf.entry(engine.concept_or_panic(name, "a point")).or_default() += w;
             }
+            let requires = ps.requires.iter().map(|n| engine.concept_or_panic(n, "a `requires` list")).collect();
             let len = tf.values().sum();
-            engine.docs.push(Doc { id: point.id.clone(), tf, len });
+            engine.docs.push(Doc { id: point.id.clone(), tf, len, requires });
         }
         if let Some(extra) = spec.points.keys().find(|id| official.point(id).is_none()) {
             panic!("points.toml annotates {extra}, which is not a point of the guideline");
@@ -338,6 +344,7 @@ impl Engine {
             .docs
             .iter()
             .enumerate()
+            .filter(|(_, d)| d.requires.is_empty() || d.requires.iter().any(|c| q.terms.contains_key(c)))
             .map(|(i, d)| {
                 let norm = r.k1 * (1.0 - r.b + r.b * d.len / self.avg_len);
                 let mut s: f64 = q
