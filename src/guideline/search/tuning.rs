@@ -155,3 +155,22 @@ fn bare_stems() {
     }
     println!("{}", out.join(" "));
 }
+
+/// Prints the words of the question sets that resolve to no concept (most frequent first): the
+/// candidates for new vocabulary or stopwords.
+#[test]
+#[ignore]
+fn unresolved_words() {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (q, _) in questions(&dev_set()).into_iter().chain(questions(&holdout_set())) {
+        for piece in ENGINE.lex.analyze(&text::words(&q), &|_| false) {
+            if let vocab::Piece::Word(w) = piece {
+                *counts.entry(w).or_default() += 1;
+            }
+        }
+    }
+    let mut rows: Vec<(usize, String)> = counts.into_iter().map(|(w, n)| (n, w)).collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let line: Vec<String> = rows.iter().map(|(n, w)| format!("{w}:{n}")).collect();
+    println!("{}", line.join(" "));
+}
