@@ -2,17 +2,19 @@
 //!
 //! Each point is a bag of terms: the concepts annotated for it in `prompts/search/points.toml`,
 //! plus whatever the analyser finds in its official Nynorsk text, its English translation and
-//! its keyword lines (nn, nb, en). Terms are concepts or, for words the vocabulary does not
-//! know, light stems. A question is analysed the same way and ranked with BM25; combination
-//! boosts from `points.toml` reward points whose defining pair of concepts both occur, and
-//! out-of-scope signals damp every score. The engine declines when the best score is too low,
-//! or when the question has out-of-scope signals and nothing about social media.
+//! its keyword lines (nn, nb, en), less the concepts its `not` list names. Terms are concepts
+//! or, for words the vocabulary does not know, light stems; a term counts once per text.
+//! A question is analysed the same way and ranked with BM25. On top of that, `points.toml`
+//! holds combination boosts (a point whose defining pair of concepts both occur), section
+//! contexts (a question about a private profile favours section 3) and `requires` conditions
+//! (the preamble only answers questions about the guidelines themselves). The caller
+//! ([`super::search`]) damps scores for out-of-scope signals and decides whether to decline.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::text::{light_stem, within_one_edit, words};
+use super::text::{is_typo, light_stem, words};
 use super::vocab::{Lexicon, Piece, Ranking};
 use crate::guideline::GuidelineDoc;
 
@@ -257,16 +259,13 @@ impl Engine {
         }
     }
 
-    /// The plain-word term for a question word: same light stem, or one edit away.
+    /// The plain-word term for a question word: same light stem, or a typo of one.
     fn word_term(&self, word: &str) -> Option<usize> {
         let stem = light_stem(word);
         if let Some(&t) = self.words.get(&stem) {
             return Some(t);
         }
-        if stem.chars().count() < 5 {
-            return None;
-        }
-        self.word_list.iter().find(|w| w.chars().count() >= 5 && within_one_edit(&stem, w)).map(|w| self.words[w])
+        self.word_list.iter().find(|w| is_typo(&stem, w)).map(|w| self.words[w])
     }
 
     /// True for words the guideline's own text uses (by light stem).

@@ -144,6 +144,34 @@ pub fn light_stem(token: &str) -> String {
     best.strip_suffix('e').filter(|b| b.chars().count() >= 4).unwrap_or(best).to_string()
 }
 
+/// Typos are only looked for in words at least this long (shorter words have too many
+/// neighbours).
+pub const TYPO_MIN_LEN: usize = 5;
+/// Shorter words only count as a typo by a missing, extra or swapped letter.
+const SUBSTITUTION_MIN_LEN: usize = 7;
+
+/// True when `typed` reads as a typo of `word`: one letter missing, extra, changed or swapped with
+/// its neighbour, the first letter right (people rarely mistype it, and allowing it turns
+/// `prøver` into `approve`), and a changed letter only in words of seven letters or more (a
+/// changed letter turns too many short words into others: `lokal`/`lojal`).
+pub fn is_typo(typed: &str, word: &str) -> bool {
+    let n = typed.chars().count();
+    n >= TYPO_MIN_LEN
+        && typed.chars().next() == word.chars().next()
+        && within_one_edit(typed, word)
+        && (n >= SUBSTITUTION_MIN_LEN || word.chars().count() != n || is_swap(typed, word))
+}
+
+/// True when `b` is `a` with two neighbouring letters swapped.
+fn is_swap(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    diff.len() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
+}
+
 /// True when `a` and `b` differ by at most one insertion, deletion, substitution or swap of two
 /// neighbouring letters (Damerau-Levenshtein distance ≤ 1).
 pub fn within_one_edit(a: &str, b: &str) -> bool {
@@ -197,6 +225,16 @@ mod tests {
         assert!(!inflects("sidan", "side"));
         assert!(!inflects("sid", "side"));
         assert!(inflects("slet", "slete"));
+    }
+
+    #[test]
+    fn typo_rule() {
+        assert!(is_typo("taushetspilkt", "taushetsplikt"));
+        assert!(is_typo("komentr", "komentar"));
+        assert!(is_typo("kommentra", "kommentar"));
+        assert!(!is_typo("lokal", "lojal"));
+        assert!(!is_typo("prove", "aprove"));
+        assert!(!is_typo("sida", "side"));
     }
 
     #[test]

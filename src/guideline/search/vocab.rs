@@ -11,12 +11,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::text::{fold, inflects, splits, within_one_edit, words, BARE_STEM_MIN_LEN, SUFFIXES};
+use super::text::{fold, inflects, is_typo, splits, words, BARE_STEM_MIN_LEN, SUFFIXES, TYPO_MIN_LEN};
 
-/// Typo tolerance applies to words at least this long (shorter words have too many neighbours).
-const FUZZY_MIN_LEN: usize = 5;
-/// Shorter words only match a typo by a missing, extra or swapped letter.
-const SUBSTITUTION_MIN_LEN: usize = 7;
 /// Compound splitting is tried on words at least this long.
 const COMPOUND_MIN_LEN: usize = 6;
 /// Longer tokens are not decompounded (they are garbage or URLs).
@@ -195,7 +191,7 @@ impl Lexicon {
         for (i, form) in lex.form_list.iter().enumerate() {
             let targets = std::iter::once((form.as_str(), false)).chain(form.strip_suffix('e').map(|f| (f, true)));
             for (target, needs_ending) in targets {
-                if target.chars().count() < FUZZY_MIN_LEN {
+                if target.chars().count() < TYPO_MIN_LEN {
                     continue;
                 }
                 for key in std::iter::once(target.to_string()).chain(deletions(target)) {
@@ -324,6 +320,8 @@ impl Lexicon {
         (token.chars().count() >= 3).then(|| Piece::Word(token.to_string()))
     }
 
+    /// The concepts of `token` read as a form plus an inflection ending (`kommentarane`,
+    /// `sletta`), or as the bare stem of a form in -e (`slett`).
     pub fn inflected(&self, token: &str) -> Option<Vec<usize>> {
         if token.chars().count() >= BARE_STEM_MIN_LEN {
             if let Some(c) = self.forms.get(&format!("{token}e")) {
@@ -341,17 +339,15 @@ impl Lexicon {
         None
     }
 
-    /// A one-edit typo of a known form. The first letter must be right (people rarely mistype
-    /// it, and allowing it turns `prøver` into `approve`); words of five or six letters only
-    /// match by a missing, extra or swapped letter (a changed letter turns too many short words
-    /// into others: `lokal`/`lojal`); out-of-scope signals are never guessed from typos.
+    /// A typo of a known form (see [`is_typo`]), tried on the word and on its base without an
+    /// inflection ending. Out-of-scope signals are never guessed from typos.
     fn typo(&self, token: &str) -> Option<Vec<usize>> {
-        if token.chars().count() < FUZZY_MIN_LEN {
+        if token.chars().count() < TYPO_MIN_LEN {
             return None;
         }
         for (base, suf) in splits(token) {
             let n = base.chars().count();
-            if n < FUZZY_MIN_LEN {
+            if n < TYPO_MIN_LEN {
                 continue;
             }
             let mut candidates: Vec<(usize, bool)> = Vec::new();
@@ -369,10 +365,7 @@ impl Lexicon {
                 }
                 let form = &self.form_list[i];
                 let target = if needs_ending { &form[..form.len() - 1] } else { form.as_str() };
-                let close = base.chars().next() == target.chars().next()
-                    && within_one_edit(base, target)
-                    && (n >= SUBSTITUTION_MIN_LEN || target.chars().count() != n || is_swap(base, target));
-                if !close {
+                if !is_typo(base, target) {
                     continue;
                 }
                 let concepts: Vec<usize> =
@@ -499,16 +492,6 @@ impl Seg {
 /// Every string made by deleting one letter of `s`.
 fn deletions(s: &str) -> impl Iterator<Item = String> + '_ {
     s.char_indices().map(move |(i, c)| format!("{}{}", &s[..i], &s[i + c.len_utf8()..]))
-}
-
-/// True when `b` is `a` with two neighbouring letters swapped.
-fn is_swap(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    diff.len() == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
 }
 
 fn push_unique(v: &mut Vec<usize>, x: usize) {
