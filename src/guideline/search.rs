@@ -190,6 +190,22 @@ mod tests {
     }
 
     #[test]
+    fn a_named_point_comes_first() {
+        assert_eq!(top("Kva seier punkt 2e?")[0], "2e");
+        assert_eq!(top("what does 3H say about threats")[0], "3h");
+        assert_eq!(top("(1.10) kommentarar")[0], "1.10");
+        // The autocomplete sends a chosen point back as "<id> <text>", clipped to 100 characters.
+        for locale in Locale::ALL {
+            for p in &GuidelineDoc::for_locale(locale).points {
+                let value: String = format!("{} {}", p.id, p.text.replace('\n', " ")).chars().take(100).collect();
+                assert_eq!(top(&value).first(), Some(&p.id), "{value}");
+            }
+        }
+        // Numbers that are not point ids are just numbers.
+        assert!(search("17. mai 2.5 4b").declined);
+    }
+
+    #[test]
     fn deterministic() {
         let q = "Kan eg leggje ut bilete frå jobben på Instagram?";
         let first = search(q);

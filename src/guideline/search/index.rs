@@ -98,6 +98,8 @@ struct Boost {
 #[derive(Debug, Default)]
 pub struct Query {
     pub terms: BTreeMap<usize, f64>,
+    /// Points the question names by id (`1.4`, `3h`), in document order.
+    pub named: Vec<usize>,
     pub domain: bool,
     /// The summed weight of out-of-scope signals.
     pub out_of_scope: f64,
@@ -273,9 +275,38 @@ impl Engine {
         self.words.contains_key(&light_stem(token))
     }
 
+    /// The points a text names by id: `1.4`, `1.10`, `2e`, `3H`, `(3h)`. Bare `0` and `1` are
+    /// not read as ids (they are too often just numbers).
+    fn named_points(&self, text: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        for raw in text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | '?' | '!' | '«' | '»'))
+        {
+            let cand = raw.trim_end_matches(['.', ')']);
+            let mut chars = cand.chars();
+            let shaped = match (chars.next(), chars.next()) {
+                (Some(d), Some('.')) => {
+                    d.is_ascii_digit() && chars.clone().count() > 0 && chars.all(|c| c.is_ascii_digit())
+                }
+                (Some(d), Some(l)) => d.is_ascii_digit() && l.is_ascii_alphabetic() && chars.next().is_none(),
+                _ => false,
+            };
+            if !shaped {
+                continue;
+            }
+            let id = cand.to_ascii_lowercase();
+            if let Some(i) = self.docs.iter().position(|d| d.id == id) {
+                if !out.contains(&i) {
+                    out.push(i);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     /// Analyses a full question.
     pub fn query(&self, question: &str) -> Query {
-        let mut q = Query::default();
+        let mut q = Query { named: self.named_points(question), ..Query::default() };
         for piece in self.lex.analyze(&words(question), &|t| self.is_known(t)) {
             self.add_piece(&mut q, &piece, 1.0);
         }
@@ -319,6 +350,8 @@ impl Engine {
     /// Caps repeated terms (two words for the same concept count one and a half times) and
     /// sums the out-of-scope signals.
     fn finish(&self, mut q: Query) -> Query {
+        // Naming a point is as clear a sign of the guideline's subject as any word.
+        q.domain |= !q.named.is_empty();
         for (&t, w) in q.terms.iter_mut() {
             let unit = match self.lex.concepts.get(t) {
                 Some(c) => c.weight,
@@ -343,7 +376,9 @@ impl Engine {
             .docs
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.requires.is_empty() || d.requires.iter().any(|c| q.terms.contains_key(c)))
+            .filter(|(i, d)| {
+                q.named.contains(i) || d.requires.is_empty() || d.requires.iter().any(|c| q.terms.contains_key(c))
+            })
             .map(|(i, d)| {
                 let norm = r.k1 * (1.0 - r.b + r.b * d.len / self.avg_len);
                 let mut s: f64 = q
@@ -363,6 +398,9 @@ impl Engine {
                     if ctx.any.iter().any(|c| q.terms.contains_key(c)) {
                         s *= ctx.factor;
                     }
+                }
+                if q.named.contains(&i) {
+                    s += r.named_bonus;
                 }
                 (i, s)
             })

@@ -67,8 +67,11 @@ pub struct Ranking {
     pub relative_cut: f64,
     /// At most this many results.
     pub max_results: usize,
-    /// Scores are multiplied by this once per distinct out-of-scope signal in the question.
+    /// Scores are multiplied by this once per out-of-scope signal in the question.
     pub out_of_scope_factor: f64,
+    /// Added to a point the question names by id (`1.4`, `3h`): the autocomplete sends the
+    /// chosen point as `<id> <text>`, and staff ask "what does 2e say?".
+    pub named_bonus: f64,
 }
 
 #[derive(Debug, Deserialize)]
