@@ -172,6 +172,8 @@ mod tests {
         assert!(!hits.is_empty() && hits.len() <= 3);
         assert!(hits.iter().any(|h| h.id == "1.10" || h.id == "1.11"), "{hits:?}");
         assert!(suggest("trugs", 5).iter().any(|h| h.id == "3h"));
+        // A compound being typed: a known first part and the rest as a prefix.
+        assert_eq!(suggest("kan eg bruke jobbmai", 1).first().map(|h| h.id.as_str()), Some("3f"));
         assert_eq!(suggest("kommentar", 1).len(), 1);
         assert!(suggest("", 3).is_empty());
     }

@@ -336,6 +336,19 @@ impl Engine {
                 completions.extend(self.lex.form_concepts(form));
             }
             completions.extend(self.word_list.iter().filter(|w| w.starts_with(last.as_str())).map(|w| self.words[w]));
+            if !matches!(whole, Some(Piece::Concepts(_))) {
+                // A compound being typed (`jobbm…`): a known first part, and the rest as a prefix.
+                let cuts: Vec<usize> = last.char_indices().map(|(b, _)| b).skip(3).collect();
+                if let Some(&cut) = cuts.iter().rev().find(|&&b| self.lex.is_form(&last[..b])) {
+                    completions.extend(self.lex.form_concepts(&last[..cut]));
+                    let rest = last[cut..].trim_start_matches(['s', 'e']);
+                    if rest.chars().count() >= 2 {
+                        for form in self.lex.forms_with_prefix(rest) {
+                            completions.extend(self.lex.form_concepts(form));
+                        }
+                    }
+                }
+            }
             completions.sort_unstable();
             completions.dedup();
             let share = if whole.is_some() { 0.5 } else { 1.0 } / completions.len().max(1) as f64;

@@ -174,3 +174,25 @@ fn unresolved_words() {
     let line: Vec<String> = rows.iter().map(|(n, w)| format!("{w}:{n}")).collect();
     println!("{}", line.join(" "));
 }
+
+/// Prints suggestions for a few half-typed questions.
+#[test]
+#[ignore]
+fn suggestions() {
+    for p in [
+        "kan eg sle",
+        "samty",
+        "who approv",
+        "bilete av elev",
+        "trus",
+        "jobbm",
+        "kan vi bruke musik",
+        "ordf",
+        "lønn",
+        "jobbmai",
+        "kommentarfel",
+        "instakon",
+    ] {
+        println!("{p:>22} -> {:?}", suggest(p, 5).iter().map(|h| format!("{}:{}", h.id, h.score)).collect::<Vec<_>>());
+    }
+}

@@ -223,7 +223,6 @@ impl Lexicon {
     }
 
     /// True when `token` is a one-word form as it stands.
-    #[cfg(test)]
     pub fn is_form(&self, token: &str) -> bool {
         self.forms.contains_key(token)
     }
