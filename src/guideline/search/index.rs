@@ -317,7 +317,7 @@ impl Engine {
     /// known forms and guideline words.
     pub fn partial_query(&self, partial: &str) -> Query {
         let mut tokens = words(partial);
-        let complete = partial.chars().last().map_or(true, |c| !c.is_alphanumeric());
+        let complete = partial.chars().last().is_none_or(|c| !c.is_alphanumeric());
         let last = if complete { None } else { tokens.pop() };
         let mut q = Query::default();
         for piece in self.lex.analyze(&tokens, &|t| self.is_known(t)) {

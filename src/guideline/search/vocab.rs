@@ -394,7 +394,7 @@ impl Lexicon {
         let mut best = self.segment(token, &at, 0, &mut memo);
         for k in 3..n.saturating_sub(3) {
             if let Some(s) = self.segment(token, &at, k, &mut memo) {
-                if s.head_len >= 5 && best.as_ref().map_or(true, |b| s.better_than(b)) {
+                if s.head_len >= 5 && best.as_ref().is_none_or(|b| s.better_than(b)) {
                     best = Some(s);
                 }
             }
@@ -424,7 +424,7 @@ impl Lexicon {
         let n = at.len() - 1;
         let mut best: Option<Seg> = None;
         let mut consider = |cand: Seg| {
-            if best.as_ref().map_or(true, |b| cand.better_than(b)) {
+            if best.as_ref().is_none_or(|b| cand.better_than(b)) {
                 best = Some(cand);
             }
         };
