@@ -203,9 +203,8 @@ impl Sandbox {
         match &self.pending {
             Pending::Modal { modal, index, .. } => {
                 let f = &modal.inputs[*index];
-                let req = if f.required { "" } else { ", optional" };
-                let max = f.max_length.map(|m| format!(", max {m}")).unwrap_or_default();
-                format!("  {}{req}{max}: ", f.label)
+                let req = if f.required { "" } else { " (optional)" };
+                format!("  {}{req}: ", f.label)
             }
             Pending::Select { max, .. } => {
                 if *max > 1 {
@@ -558,7 +557,7 @@ fn self_len(max: u8) -> u8 {
 pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
     let mut out = String::new();
     if let Some(c) = &m.content {
-        out.push_str(c);
+        out.push_str(&c.replace("**", ""));
         out.push('\n');
     }
     for e in &m.embeds {

@@ -84,3 +84,28 @@ async fn guideline_questions_and_personas_work() {
     assert!(say(&mut sb, "9").await.contains("no button"));
     assert!(sb.line(":quit").await.is_none());
 }
+
+#[tokio::test]
+async fn a_threat_report_reaches_the_manager_and_nobody_else() {
+    let (mut sb, _dir) = sandbox().await;
+    say(&mut sb, ":as admin").await;
+    say(&mut sb, "/setup manager employee:kari manager:ola").await;
+    say(&mut sb, ":as kari").await;
+    let intake = say(&mut sb, "/report-threat").await;
+    assert!(intake.contains("112") && intake.contains("02800"), "{intake}");
+    say(&mut sb, "1").await; // write the report
+    for field in ["Ein forelder truga meg i ein kommentar", "Facebook", "I går", "Ja"] {
+        say(&mut sb, field).await;
+    }
+    let sent = say(&mut sb, "1").await;
+    assert!(sent.contains("TRUGSMAL-") && sent.contains("sent ola a direct message"), "{sent}");
+    assert!(!sent.contains("posted in"), "nothing is posted in a channel: {sent}");
+    let manager = say(&mut sb, ":as ola").await;
+    assert!(manager.contains("Ein forelder truga meg"), "{manager}");
+    let ack = say(&mut sb, "1").await;
+    assert!(ack.contains("stadfesta motteken"), "{ack}");
+    assert!(say(&mut sb, ":as kari").await.contains("har fått meldinga di"));
+    say(&mut sb, ":as ingrid").await;
+    let others = say(&mut sb, "/reports").await;
+    assert!(!others.contains("truga"), "someone else sees nothing: {others}");
+}
