@@ -500,3 +500,45 @@ async fn the_logs_hold_no_report_text() {
         assert!(!logs.contains(needle), "the log contains {needle:?}");
     }
 }
+
+/// Discord is down when the report is sent.
+struct Down;
+
+impl Deliverer for Down {
+    async fn send(&self, _: OutboxTarget, _: &Message) -> Result<(), DeliveryError> {
+        Err(DeliveryError::Transient { retry_after_ms: None, reason: "HTTP 502".into() })
+    }
+}
+
+#[tokio::test]
+async fn a_report_sent_while_discord_is_down_goes_out_after_a_restart() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        let (id, _) = w.draft().await;
+        // The send is stored, but the DM fails: the reporter still gets the receipt.
+        let o = w
+            .app
+            .handle(&actor(KARI, false), Input::Component { custom_id: format!("rt:{id}:send"), values: vec![] })
+            .await;
+        assert!(text(message(&o)).contains("TRUGSMAL-"), "{}", db.label);
+        let failed = w.app.deliver_ids(&Down, &o.queued).await;
+        assert!(!failed.is_empty() && failed.iter().all(|d| d.result.is_err()));
+        assert!(db.store.outbox_pending().await.unwrap() >= 1, "kept for later");
+
+        // The bot restarts (same database, same key); once the retry time has come it delivers.
+        let restarted = World {
+            app: App { report_key: w.app.report_key.clone(), ..App::new(db.store.clone(), Arc::new(w.clock.clone())) },
+            clock: w.clock.clone(),
+            out: Collect::default(),
+        };
+        restarted.app.deliver_due(&restarted.out).await;
+        assert!(restarted.take_dms(OLA).is_empty(), "not before the backoff");
+        restarted.clock.advance(6_000);
+        restarted.app.deliver_due(&restarted.out).await;
+        let to_ola = restarted.take_dms(OLA);
+        assert_eq!(to_ola.len(), 1);
+        assert!(text(&to_ola[0]).contains(SECRET));
+        assert_eq!(db.store.outbox_pending().await.unwrap(), 0);
+        db.cleanup().await;
+    }
+}
