@@ -58,10 +58,69 @@ enum Cmd {
     },
     /// List questions that got no answer or were voted down.
     Unanswered,
+    /// Configure a server from the command line, as `/setup` does in Discord.
+    Setup {
+        /// The server (guild) id; defaults to DISCORD_GUILD_ID.
+        #[arg(long, env = "DISCORD_GUILD_ID")]
+        guild: u64,
+        #[command(subcommand)]
+        action: SetupCmd,
+    },
+    /// The organisation register: who manages whom.
+    Org {
+        #[command(subcommand)]
+        action: OrgCmd,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Check configuration, database and prompts; exit 0 when all is well, 2 otherwise.
     Check,
+}
+
+#[derive(Subcommand, Debug)]
+enum SetupCmd {
+    /// The role whose members are the communications officers.
+    CommunicationsRole { role: u64 },
+    /// The channel where channel requests are reviewed.
+    ReviewChannel { channel: u64 },
+    /// Record an employee's line manager (user ids).
+    Manager { employee: u64, manager: u64 },
+    /// Add (or with --remove, remove) an alternate recipient of threat reports.
+    Alternate {
+        user: u64,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Show the setup.
+    Show,
+    /// List who manages whom.
+    Managers,
+}
+
+#[derive(Subcommand, Debug)]
+enum OrgCmd {
+    /// Import `employee,manager` lines (ids, usernames or display names) from a CSV file.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The server (guild) id; defaults to DISCORD_GUILD_ID.
+        #[arg(long, env = "DISCORD_GUILD_ID")]
+        guild: u64,
+    },
+}
+
+/// The operator at the command line acts as an admin of the server; user id 0 marks the
+/// command line in the audit trails.
+fn operator(guild: u64) -> somebot::core::Actor {
+    somebot::core::Actor {
+        user_id: 0,
+        guild_id: Some(guild),
+        channel_id: None,
+        locale: Locale::Nn,
+        display_name: "command line".into(),
+        can_manage_guild: true,
+        role_ids: Vec::new(),
+    }
 }
 
 fn init_tracing(default: &str) {
@@ -182,6 +241,74 @@ async fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(format!("somebot unanswered: database error: {e}")),
+            };
+            app.store.close().await;
+            code
+        }
+        Cmd::Setup { guild, action } => {
+            use somebot::core::{CommandInput, Input, OptionValue};
+            init_tracing("warn,sqlx=error");
+            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let app = match open_app(&cfg).await {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            let (sub, options): (&str, Vec<(&str, OptionValue)>) = match action {
+                SetupCmd::CommunicationsRole { role } => {
+                    ("communications-role", vec![("role", OptionValue::Role(role))])
+                }
+                SetupCmd::ReviewChannel { channel } => {
+                    ("review-channel", vec![("channel", OptionValue::Channel(channel))])
+                }
+                SetupCmd::Manager { employee, manager } => (
+                    "manager",
+                    vec![("employee", OptionValue::User(employee)), ("manager", OptionValue::User(manager))],
+                ),
+                SetupCmd::Alternate { user, remove } => {
+                    ("alternate", vec![("user", OptionValue::User(user)), ("remove", OptionValue::Bool(remove))])
+                }
+                SetupCmd::Show => ("show", Vec::new()),
+                SetupCmd::Managers => ("managers", Vec::new()),
+            };
+            let input = Input::Command(CommandInput {
+                name: "setup".into(),
+                subcommand: vec![sub.into()],
+                options: options.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            });
+            let outcome = app.handle(&operator(guild), input).await;
+            if let somebot::core::Reply::Message(m) = &outcome.reply {
+                print!("{}", somebot::sandbox::render(m, &mut Vec::new()));
+            }
+            app.store.close().await;
+            ExitCode::SUCCESS
+        }
+        Cmd::Org { action: OrgCmd::Import { file, guild } } => {
+            init_tracing("warn,sqlx=error");
+            let text = match std::fs::read(&file) {
+                Ok(b) if b.len() <= somebot::org::MAX_IMPORT_BYTES => match String::from_utf8(b) {
+                    Ok(t) => t,
+                    Err(_) => return fail(format!("somebot org import: {} is not UTF-8 text", file.display())),
+                },
+                Ok(_) => return fail(format!("somebot org import: {} is larger than 1 MB", file.display())),
+                Err(e) => return fail(format!("somebot org import: cannot read {}: {e}", file.display())),
+            };
+            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let app = match open_app(&cfg).await {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            let code = match somebot::org::import_managers(&app, guild, &text, 0).await {
+                Ok(report) => {
+                    println!("{}", report.render(Locale::En));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("somebot org import: {e:?}")),
             };
             app.store.close().await;
             code

@@ -139,3 +139,25 @@ fn chat_runs_without_a_token_on_piped_input() {
     assert!(dir.path().join("somebot-sandbox.db").exists());
     assert!(String::from_utf8_lossy(&o.stderr).contains("starting the terminal sandbox"));
 }
+
+#[test]
+fn setup_and_the_manager_register_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_string_lossy().to_string();
+    let env = [("SOMEBOT_DATA_DIR", data.as_str()), ("DISCORD_GUILD_ID", "5")];
+    let o = somebot(&["setup", "communications-role", "77"], &env, dir.path());
+    assert!(o.status.success() && text(&o).contains("<@&77>"), "{}", text(&o));
+    let csv = dir.path().join("leiarar.csv");
+    std::fs::write(&csv, "tilsett,leiar\n101,201\n102;201\n# a comment\n103\n104,104\nnobody,201\n").unwrap();
+    let o = somebot(&["org", "import", csv.to_str().unwrap()], &env, dir.path());
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("2 lines recorded, 3 skipped"), "{t}");
+    assert!(t.contains("line 5") && t.contains("line 6") && t.contains("line 7"), "each bad line is named: {t}");
+    let o = somebot(&["setup", "managers"], &env, dir.path());
+    let t = text(&o);
+    assert!(t.contains("<@101>") && t.contains("<@102>") && t.contains("<@201>"), "{t}");
+    let o = somebot(&["org", "import", "/nonexistent.csv"], &env, dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_no_panic(&o);
+}

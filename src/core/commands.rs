@@ -209,6 +209,10 @@ pub fn all() -> Vec<CommandSpec> {
                     ],
                 ),
                 sub("managers", Vec::new()),
+                sub(
+                    "import-managers",
+                    vec![OptionSpec::new(OptionKind::Attachment, "file", "cmd.setup.import-file").required()],
+                ),
             ],
             admin_only: true,
             in_dms: false,

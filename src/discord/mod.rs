@@ -122,7 +122,15 @@ impl Handler {
             Target::Modal(_) => "modal",
         };
         let is_component = matches!(target, Target::Component(_));
-        let fut = self.app.handle(&actor, input);
+        // Attachments are downloaded inside the deferral window, so a slow download defers the
+        // answer rather than missing Discord's 3 seconds.
+        let fut = async {
+            let mut input = input;
+            if let Input::Command(c) = &mut input {
+                convert::download_attachments(c).await;
+            }
+            self.app.handle(&actor, input).await
+        };
         tokio::pin!(fut);
         let early = if may_defer {
             tokio::select! {
@@ -183,9 +191,7 @@ impl EventHandler for Handler {
         match &interaction {
             Interaction::Command(i) => {
                 let actor = convert::command_actor(i);
-                let mut command = convert::command(i);
-                convert::download_attachments(&mut command).await;
-                let input = Input::Command(command);
+                let input = Input::Command(convert::command(i));
                 self.serve(&ctx.http, Target::Command(i), actor, input, true).await;
             }
             Interaction::Autocomplete(i) => {

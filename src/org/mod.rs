@@ -91,6 +91,20 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
             Ok(Outcome::ephemeral(t(locale, key, &[("user", &format!("<@{user}>"))])))
         }
         Some("managers") => Ok(Outcome::reply(Reply::Message(register(app, guild, locale).await?))),
+        Some("import-managers") => {
+            let Some(OptionValue::Attachment { data, size, .. }) = cmd.option("file") else {
+                return Err(UserError::new("setup.missing-option").arg("option", "file").into());
+            };
+            if *size > MAX_IMPORT_BYTES as u64 {
+                return Err(UserError::new("setup.import-too-big").arg("max", "1 MB").into());
+            }
+            let text = data
+                .as_ref()
+                .and_then(|d| String::from_utf8(d.clone()).ok())
+                .ok_or_else(|| UserError::new("setup.import-unreadable"))?;
+            let report = import_managers(app, guild, &text, actor.user_id).await?;
+            Ok(Outcome::ephemeral(report.render(locale)))
+        }
         _ => Err(UserError::new("common.unknown-command").into()),
     }
 }
@@ -178,5 +192,95 @@ pub async fn show(app: &App, guild: u64, locale: Locale) -> HandlerResult<Messag
         }],
         components: Vec::new(),
         ephemeral: true,
+    })
+}
+
+/// The largest manager file `/setup import-managers` reads.
+pub const MAX_IMPORT_BYTES: usize = 1_000_000;
+
+/// What an import of the manager register did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Pairs recorded.
+    pub imported: usize,
+    /// Lines skipped: their number, the message key saying why, and the name concerned.
+    pub skipped: Vec<(usize, &'static str, String)>,
+}
+
+impl ImportReport {
+    /// The report as a message (at most the first ten problems are listed).
+    pub fn render(&self, locale: Locale) -> String {
+        let mut out = t(
+            locale,
+            "setup.import-done",
+            &[("imported", &self.imported.to_string()), ("skipped", &self.skipped.len().to_string())],
+        );
+        for (line, key, name) in self.skipped.iter().take(10) {
+            let why = t(locale, key, &[("name", name)]);
+            out.push_str(&format!(
+                "\n• {}",
+                t(locale, "setup.import-line", &[("line", &line.to_string()), ("why", &why)])
+            ));
+        }
+        crate::core::reply::clip(&out, 1900)
+    }
+}
+
+/// Imports `employee,manager` lines (ids, mentions, usernames or display names; `,`, `;` or tab
+/// between them; a header line and `#` comments are skipped). Lines that cannot be read are
+/// reported with their number; the others are recorded.
+pub async fn import_managers(app: &App, guild: u64, text: &str, by: u64) -> HandlerResult<ImportReport> {
+    let mut report = ImportReport::default();
+    let now = app.clock.now_ms();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split([',', ';', '\t']).map(|f| f.trim().trim_matches('"')).collect();
+        if fields.len() != 2 {
+            report.skipped.push((n, "setup.import-why-fields", String::new()));
+            continue;
+        }
+        let lower = line.to_lowercase();
+        if n == 1 && (lower.contains("employee") || lower.contains("tilsett") || lower.contains("manager")) {
+            continue;
+        }
+        let employee = person(app, guild, fields[0]).await?;
+        let manager = person(app, guild, fields[1]).await?;
+        match (employee, manager) {
+            (Ok(e), Ok(m)) if e == m => report.skipped.push((n, "setup.import-why-same", String::new())),
+            (Ok(e), Ok(m)) => {
+                app.store.set_manager(guild, e, m, by, now).await?;
+                report.imported += 1;
+            }
+            (Err((key, name)), _) | (_, Err((key, name))) => report.skipped.push((n, key, name)),
+        }
+    }
+    tracing::info!(guild, imported = report.imported, skipped = report.skipped.len(), by, "manager register imported");
+    Ok(report)
+}
+
+/// One member from an id, a mention, a username or a display name (which must be unique).
+async fn person(app: &App, guild: u64, field: &str) -> HandlerResult<Result<u64, (&'static str, String)>> {
+    let id = field.trim_start_matches("<@").trim_start_matches('!').trim_end_matches('>');
+    if let Ok(uid) = id.parse::<u64>() {
+        return Ok(Ok(uid));
+    }
+    let found = app.store.find_members(guild, field).await?;
+    let folded = crate::store::directory::fold(field);
+    let exact: Vec<_> = found
+        .iter()
+        .filter(|m| {
+            crate::store::directory::fold(&m.display_name) == folded
+                || crate::store::directory::fold(&m.username) == folded
+        })
+        .collect();
+    Ok(match (exact.as_slice(), found.as_slice()) {
+        ([one], _) => Ok(one.user_id),
+        ([], [one]) => Ok(one.user_id),
+        ([], []) => Err(("setup.import-why-nobody", crate::core::reply::clip(field, 40))),
+        _ => Err(("setup.import-why-several", crate::core::reply::clip(field, 40))),
     })
 }
