@@ -254,10 +254,18 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
             ["started", "submitted", "head-approved", "approved"]
         );
 
+        // A responsible person leaves the server: the officers hear of it.
+        w.take_dms(INGRID);
+        let o = w.app.member_left(G, PER).await;
+        w.app.deliver_ids(&w.out, &o.queued).await;
+        let notice = w.take_dms(INGRID);
+        assert!(notice.iter().any(|m| text(m).contains(&reference) && text(m).contains("1.8")), "{notice:?}");
+        assert!(db.store.find_members(G, "Per Vik").await.unwrap().is_empty(), "gone from the directory");
+
         // Half a year later the responsible people are asked whether it is still active.
         w.tick(183 * DAY).await;
-        let ask = w.take_dms(PER).pop().expect("responsible people are asked");
-        let o = w.press(PER, &button(&ask, ":active")).await;
+        let ask = w.take_dms(KARI).pop().expect("responsible people are asked");
+        let o = w.press(KARI, &button(&ask, ":active")).await;
         assert!(text(message(&o)).contains(&reference));
         db.cleanup().await;
     }

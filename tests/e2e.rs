@@ -407,20 +407,54 @@ async fn a_channel_request_runs_through_discord_with_a_restart_in_the_middle() {
     let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
     assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL, "the refusal is private");
     assert!(data["content"].as_str().unwrap().contains("ikkje di"));
-    let ir = s.button(ids::COMMS_OFFICER, &reject, None).await;
+    // The officer asks for changes with a reason from a modal; the requester gets the summary.
+    let changes = custom_ids(to_officer.json().unwrap()).into_iter().find(|c| c.ends_with("off-changes")).unwrap();
+    let ir = s.button(ids::COMMS_OFFICER, &changes, None).await;
     let modal = callback_data(&s.callback_for(&ir, WAIT).await, 9);
     let modal_id = modal["custom_id"].as_str().unwrap().to_string();
-    let ir = s.modal_submit(ids::COMMS_OFFICER, &modal_id, &[("reason", "Biblioteket har alt ein kanal.")]).await;
+    let mark = s.requests().len();
+    let ir = s.modal_submit(ids::COMMS_OFFICER, &modal_id, &[("reason", "Skriv kven som tek over i feriane.")]).await;
     callback_data(&s.callback_for(&ir, WAIT).await, 7);
     let dm_path = format!("/channels/{}/messages", s.dm_channel_of(ids::EMPLOYEE).unwrap());
     let told = s
         .wait_for(
-            |r| r.path == dm_path && r.json().is_some_and(|b| b.to_string().contains("Biblioteket har alt ein kanal.")),
+            |r| r.path == dm_path && r.json().is_some_and(|b| b.to_string().contains("Skriv kven som tek over")),
             WAIT,
         )
         .await;
     assert_no_pings(told.json().unwrap());
-    let rows = bot.store.channel_requests_of(ids::EMPLOYEE, &["rejected"]).await.unwrap();
+    let summary = s
+        .wait_for(
+            |r| r.seq >= mark && r.path == dm_path && r.json().is_some_and(|b| b.to_string().contains(":submit")),
+            WAIT,
+        )
+        .await;
+
+    // Resubmitted: the head clears it again, and the officer approves it into the register.
+    let submit = custom_ids(summary.json().unwrap()).into_iter().find(|c| c.ends_with(":submit")).unwrap();
+    let before = s.requests().len();
+    let ir = s.button(ids::EMPLOYEE, &submit, None).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    s.wait_for(|r| r.seq >= before && r.json().is_some_and(|b| b.to_string().contains("head-approve")), WAIT).await;
+    let ir = s.button(ids::DEPARTMENT_HEAD, &approve, None).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    let review = format!("/channels/{}/messages", ids::KOMMUNIKASJON);
+    let second = s.wait_for(|r| r.seq > before && r.method == "POST" && r.path == review, WAIT).await;
+    let approve_officer = custom_ids(second.json().unwrap()).into_iter().find(|c| c.ends_with("off-approve")).unwrap();
+    let ir = s.button(ids::COMMS_OFFICER, &approve_officer, None).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    assert!(data["content"].as_str().unwrap().contains("godkjende"), "{data}");
+    // A second click on the message as it was (a double click, or another officer at the same
+    // moment) changes nothing.
+    let ir = s.button(ids::COMMS_OFFICER, &approve_officer, second.response.clone()).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert!(data["content"].as_str().unwrap().contains("allereie"), "{data}");
+
+    let ir = s.slash_command(ids::UNRELATED, "channels", json!([{"type": 1, "name": "list", "options": []}])).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let text = embed_text(&data);
+    assert!(text.contains("KANAL-2026-0001") && text.contains("Volda bibliotek"), "{text}");
+    let rows = bot.store.channel_requests_of(ids::EMPLOYEE, &["approved"]).await.unwrap();
     assert_eq!(rows.len(), 1);
     bot.stop().await;
 }
