@@ -578,6 +578,9 @@ pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
             out.push_str(&format!("└ {f}\n"));
         }
     }
+    for a in &m.attachments {
+        out.push_str(&format!("📎 {} ({} bytes)\n", a.filename, a.data.len()));
+    }
     let mut line = String::new();
     for row in &m.components {
         for c in row {

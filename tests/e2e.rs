@@ -537,6 +537,10 @@ async fn a_threat_report_with_evidence_reaches_the_manager_and_is_acknowledged()
     );
     assert!(to_head.json().unwrap().to_string().contains(SECRET));
     assert_no_pings(to_head.json().unwrap());
+    // The evidence goes with it as the file it was (a multipart upload).
+    let files = to_head.files();
+    assert_eq!(files.len(), 1, "the evidence file is attached");
+    assert_eq!((files[0].filename.as_deref(), files[0].data.as_slice()), (Some("skjermbilete.png"), bytes.as_slice()));
 
     // Someone else is refused, privately.
     let ir = s

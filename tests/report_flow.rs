@@ -247,6 +247,12 @@ async fn a_report_reaches_the_manager_is_acknowledged_followed_up_handled_and_ex
         let dm = w.take_dms(OLA);
         assert_eq!(dm.len(), 1);
         assert!(text(&dm[0]).contains(SECRET) && text(&dm[0]).contains("TRUGSMAL-2026-0001"));
+        // The evidence copied at intake goes with it, as the file it was.
+        assert_eq!(dm[0].attachments.len(), 1, "the evidence is forwarded");
+        assert_eq!(
+            (dm[0].attachments[0].filename.as_str(), dm[0].attachments[0].data.as_slice()),
+            ("skjermbilete.png", EVIDENCE)
+        );
         assert!(text(&dm[0]).contains(&somebot::threat_report::crypto::sha256_hex(EVIDENCE)));
         let row = w.app.store.report(id).await.unwrap().unwrap();
         assert_eq!(row.status, "sent");
@@ -315,12 +321,14 @@ async fn a_report_reaches_the_manager_is_acknowledged_followed_up_handled_and_ex
         let o = w.act(INGRID, false, cmd("reports", &[], vec![])).await;
         assert!(!text(message(&o)).contains("TRUGSMAL"));
 
-        // The export holds every fact, the hash and the follow-ups, in blocks that fit.
+        // The export is a text file that holds every fact, the hash and the follow-ups.
         w.press(KARI, &format!("rt:{id}:export"), &[]).await;
         let export = w.take_dms(KARI);
-        assert!(export.len() >= 2);
-        assert!(export.iter().all(|m| m.check_limits().is_empty()));
-        let all = all_text(&export);
+        assert_eq!(export.len(), 1);
+        assert!(export[0].check_limits().is_empty());
+        let file = &export[0].attachments[0];
+        assert_eq!(file.filename, "TRUGSMAL-2026-0001.txt");
+        let all = String::from_utf8(file.data.clone()).unwrap();
         for needle in
             [SECRET, "Ja, eg sender det", "Kan du ta eit skjermbilete til?", "TRUGSMAL-2026-0001", "acknowledged"]
         {

@@ -705,7 +705,7 @@ fn render_step(script: &Script, conv: &Conversation, index: usize, locale: Local
         },
         Component::button(custom_id(request_id, "cancel"), t(locale, "channel.cancel", &[]), ButtonStyle::Danger),
     ]);
-    Message { content: None, embeds, components: rows, ephemeral: true }
+    Message { content: None, embeds, components: rows, ephemeral: true, attachments: Vec::new() }
 }
 
 /// The components that answer a step (none for steps answered by typing).
@@ -822,7 +822,7 @@ fn render_summary(script: &Script, conv: &Conversation, locale: Locale, request_
         Component::button(custom_id(request_id, "back"), t(locale, "channel.back", &[]), ButtonStyle::Secondary),
         Component::button(custom_id(request_id, "cancel"), t(locale, "channel.cancel", &[]), ButtonStyle::Danger),
     ]);
-    Message { content: None, embeds: vec![embed], components: rows, ephemeral: true }
+    Message { content: None, embeds: vec![embed], components: rows, ephemeral: true, attachments: Vec::new() }
 }
 
 #[cfg(test)]

@@ -95,7 +95,13 @@ async fn list(app: &App, guild: u64, locale: Locale) -> HandlerResult<Outcome> {
             ..Embed::default()
         })
         .collect();
-    Ok(Outcome::reply(Reply::Message(Message { content: None, embeds, components: Vec::new(), ephemeral: true })))
+    Ok(Outcome::reply(Reply::Message(Message {
+        content: None,
+        embeds,
+        components: Vec::new(),
+        ephemeral: true,
+        attachments: Vec::new(),
+    })))
 }
 
 fn show(locale: Locale, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
@@ -123,6 +129,7 @@ fn show(locale: Locale, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
         embeds: vec![e],
         components: Vec::new(),
         ephemeral: true,
+        attachments: Vec::new(),
     })))
 }
 
@@ -163,6 +170,7 @@ async fn history(app: &App, actor: &Actor, row: &ChannelRequestRow) -> HandlerRe
         embeds: vec![embed],
         components: Vec::new(),
         ephemeral: true,
+        attachments: Vec::new(),
     })))
 }
 
@@ -240,6 +248,7 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
                             ),
                         ]],
                         ephemeral: false,
+                        attachments: Vec::new(),
                     },
                 ));
             }

@@ -88,6 +88,7 @@ pub async fn start(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
                 ),
             ]],
             ephemeral: true,
+            attachments: Vec::new(),
         };
         return Ok(Outcome::reply(Reply::Message(msg)));
     }
@@ -367,6 +368,7 @@ fn approval_message(
         embeds: vec![request_embed(row, conv, locale, "channel-flow.request-title")],
         components: vec![buttons],
         ephemeral: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -659,6 +661,7 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
                     ButtonStyle::Primary,
                 )]],
                 ephemeral: false,
+                attachments: Vec::new(),
             };
             Ok(Outcome::with_effects(Reply::Nothing, vec![Effect::dm(row.requester_id, msg)]))
         }
@@ -747,6 +750,7 @@ async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
                 embeds: vec![request_embed(&row, &conv, l, "channel-flow.request-title")],
                 components: Vec::new(),
                 ephemeral: false,
+                attachments: Vec::new(),
             };
             Ok(Outcome::with_effects(Reply::Nothing, vec![Effect::dm(admin, msg)]))
         }
@@ -771,6 +775,7 @@ pub async fn delivery_failed(app: &App, hook: &str) -> HandlerResult<Outcome> {
                     ButtonStyle::Primary,
                 )]],
                 ephemeral: true,
+                attachments: Vec::new(),
             };
             Ok(Outcome::reply(Reply::Message(msg)))
         }

@@ -15,6 +15,7 @@ pub fn help(locale: Locale) -> Outcome {
         }],
         components: Vec::new(),
         ephemeral: true,
+        attachments: Vec::new(),
     }))
 }
 

@@ -33,6 +33,9 @@ pub mod limits {
     pub const CHOICES: usize = 25;
     pub const CHOICE_NAME: usize = 100;
     pub const CHOICE_VALUE: usize = 100;
+    pub const ATTACHMENTS: usize = 10;
+    /// What every server accepts from a bot in one message (10 MiB).
+    pub const ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 }
 
 /// Colour of embeds by purpose.
@@ -140,6 +143,35 @@ impl Component {
 /// A row of components (at most five buttons, or one select).
 pub type ActionRow = Vec<Component>;
 
+/// A file sent with a message (an export, a copy of evidence).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileAttachment {
+    pub filename: String,
+    /// The bytes; hex in the outbox's JSON.
+    #[serde(with = "hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for FileAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the content: it may be a confidential report.
+        write!(f, "FileAttachment({:?}, {} bytes)", self.filename, self.data.len())
+    }
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(data))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A message the bot sends or shows.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Message {
@@ -148,6 +180,9 @@ pub struct Message {
     pub components: Vec<ActionRow>,
     /// Only the user who triggered the interaction sees it.
     pub ephemeral: bool,
+    /// Files sent with the message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<FileAttachment>,
 }
 
 impl Message {
@@ -171,8 +206,15 @@ impl Message {
                 errs.push(format!("content has {} characters (max {CONTENT})", len(c)));
             }
         }
-        if self.content.as_deref().is_none_or(str::is_empty) && self.embeds.is_empty() {
+        if self.content.as_deref().is_none_or(str::is_empty) && self.embeds.is_empty() && self.attachments.is_empty() {
             errs.push("message has neither content nor embeds".into());
+        }
+        if self.attachments.len() > ATTACHMENTS {
+            errs.push(format!("{} files (max {ATTACHMENTS})", self.attachments.len()));
+        }
+        let bytes: usize = self.attachments.iter().map(|a| a.data.len()).sum();
+        if bytes > ATTACHMENT_BYTES {
+            errs.push(format!("files of {bytes} bytes in all (max {ATTACHMENT_BYTES})"));
         }
         if self.embeds.len() > EMBEDS {
             errs.push(format!("{} embeds (max {EMBEDS})", self.embeds.len()));

@@ -3,7 +3,7 @@
 
 use serenity::all::{
     ButtonStyle as DButtonStyle, CommandInteraction, ComponentInteraction, CreateActionRow, CreateAllowedMentions,
-    CreateAutocompleteResponse, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText,
+    CreateAttachment, CreateAutocompleteResponse, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInputText,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
     CreateSelectMenuKind, CreateSelectMenuOption, EditInteractionResponse, Http, InputTextStyle, ModalInteraction,
     ReactionType, UserId,
@@ -104,12 +104,18 @@ pub fn rows(rows: &[ActionRow]) -> Vec<CreateActionRow> {
 }
 
 /// An interaction response message.
+/// The files of a message as upload builders.
+pub fn files(m: &Message) -> Vec<CreateAttachment> {
+    m.attachments.iter().map(|a| CreateAttachment::bytes(a.data.clone(), a.filename.clone())).collect()
+}
+
 pub fn response_message(m: &Message) -> CreateInteractionResponseMessage {
     let mut b = CreateInteractionResponseMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
         .components(rows(&m.components))
         .ephemeral(m.ephemeral)
-        .allowed_mentions(no_mentions());
+        .allowed_mentions(no_mentions())
+        .add_files(files(m));
     if let Some(c) = &m.content {
         b = b.content(c);
     }
@@ -122,6 +128,9 @@ pub fn edit_message(m: &Message) -> EditInteractionResponse {
         .embeds(m.embeds.iter().map(embed).collect())
         .components(rows(&m.components))
         .allowed_mentions(no_mentions());
+    for f in files(m) {
+        b = b.new_attachment(f);
+    }
     if let Some(c) = &m.content {
         b = b.content(c);
     }
@@ -133,7 +142,8 @@ pub fn create_message(m: &Message) -> CreateMessage {
     let mut b = CreateMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
         .components(rows(&m.components))
-        .allowed_mentions(no_mentions());
+        .allowed_mentions(no_mentions())
+        .add_files(files(m));
     if let Some(c) = &m.content {
         b = b.content(c);
     }
@@ -216,7 +226,8 @@ impl Target<'_> {
             .embeds(m.embeds.iter().map(embed).collect())
             .components(rows(&m.components))
             .ephemeral(m.ephemeral)
-            .allowed_mentions(no_mentions());
+            .allowed_mentions(no_mentions())
+            .add_files(files(m));
         if let Some(c) = &m.content {
             b = b.content(c);
         }

@@ -76,6 +76,7 @@ fn section_page(locale: Locale, section_id: &str, page: usize) -> Message {
         embeds: pages.into_iter().nth(page).into_iter().collect(),
         components: rows,
         ephemeral: true,
+        attachments: Vec::new(),
     }
 }
 
@@ -154,6 +155,7 @@ fn point(locale: Locale, section_id: &str, id: &str) -> HandlerResult<Outcome> {
         embeds: render::points_pages(locale, title, &[p.id.as_str()]),
         components,
         ephemeral: true,
+        attachments: Vec::new(),
     })))
 }
 
@@ -207,6 +209,7 @@ pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Opti
         embeds: render::points_pages(locale, title, &refs),
         components,
         ephemeral: true,
+        attachments: Vec::new(),
     }
 }
 
@@ -225,6 +228,7 @@ fn declined(locale: Locale) -> Message {
         }],
         components: Vec::new(),
         ephemeral: true,
+        attachments: Vec::new(),
     }
 }
 
@@ -283,7 +287,13 @@ pub async fn unanswered(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
             ..Embed::default()
         })
         .collect();
-    Ok(Outcome::reply(Reply::Message(Message { content: None, embeds, components: Vec::new(), ephemeral: true })))
+    Ok(Outcome::reply(Reply::Message(Message {
+        content: None,
+        embeds,
+        components: Vec::new(),
+        ephemeral: true,
+        attachments: Vec::new(),
+    })))
 }
 
 /// Buttons on guideline answers.
@@ -312,6 +322,7 @@ pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResu
                 embeds: render::points_pages(lang, title, &refs).into_iter().take(10).collect(),
                 components: Vec::new(),
                 ephemeral: false,
+                attachments: Vec::new(),
             })))
         }
         ["gl", "official", token] => {
@@ -326,6 +337,7 @@ pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResu
                 embeds: render::points_pages(Locale::Nn, title, &refs).into_iter().take(10).collect(),
                 components: Vec::new(),
                 ephemeral: true,
+                attachments: Vec::new(),
             })))
         }
         ["gl", "vote", qid, dir] => {

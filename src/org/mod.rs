@@ -137,6 +137,7 @@ pub async fn register(app: &App, guild: u64, locale: Locale) -> HandlerResult<Me
         }],
         components: Vec::new(),
         ephemeral: true,
+        attachments: Vec::new(),
     })
 }
 
@@ -192,6 +193,7 @@ pub async fn show(app: &App, guild: u64, locale: Locale) -> HandlerResult<Messag
         }],
         components: Vec::new(),
         ephemeral: true,
+        attachments: Vec::new(),
     })
 }
 

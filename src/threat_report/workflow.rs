@@ -140,6 +140,7 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
             Component::button(format!("rt:{id}:cancel"), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
         ]],
         ephemeral: true,
+        attachments: Vec::new(),
     };
     Ok(Outcome::with_effects(Reply::Message(msg), effects))
 }
@@ -307,6 +308,7 @@ pub async fn component(app: &App, actor: &Actor, id: i64, action: &str, values: 
                     ButtonStyle::Danger,
                 )]],
                 ephemeral: true,
+                attachments: Vec::new(),
             };
             Ok(Outcome::reply(Reply::Message(msg)))
         }
@@ -386,6 +388,7 @@ pub async fn modal(
                         ButtonStyle::Primary,
                     )]],
                     ephemeral: true,
+                    attachments: Vec::new(),
                 };
                 return Ok(Outcome::reply(Reply::Message(msg)));
             }
@@ -418,6 +421,7 @@ pub async fn modal(
                         ButtonStyle::Primary,
                     )]],
                     ephemeral: false,
+                    attachments: Vec::new(),
                 };
                 effects.push(Effect::dm(other, msg));
             }
@@ -529,7 +533,13 @@ async fn preview(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<Me
         Component::button(format!("rt:{id}:cancel"), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
     ]);
     let content = content_of(app, row)?;
-    Ok(Message { content: Some(text), embeds: vec![report_embed(locale, row, &content)], components, ephemeral: true })
+    Ok(Message {
+        content: Some(text),
+        embeds: vec![report_embed(locale, row, &content)],
+        components,
+        ephemeral: true,
+        attachments: Vec::new(),
+    })
 }
 
 async fn name_of(app: &App, guild: Option<u64>, user: u64) -> HandlerResult<String> {
@@ -593,6 +603,7 @@ fn recipient_message(locale: Locale, row: &ReportRow, c: &ReportContent, note: O
             Component::button(format!("rt:{id}:export"), t(locale, "report.export", &[]), ButtonStyle::Secondary),
         ]],
         ephemeral: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -609,8 +620,35 @@ async fn deliver_to(app: &App, row: &ReportRow, recipient: u64, note_key: Option
     let l = app.store.locale_of(recipient).await?;
     let content = content_of(app, row)?;
     let note = note_key.map(|k| t(l, k, &[]));
-    Ok(Effect::dm(recipient, recipient_message(l, row, &content, note))
-        .on_failure(format!("rt:dm-failed:{}:{recipient}", row.id)))
+    let mut message = recipient_message(l, row, &content, note);
+    message.attachments.extend(evidence_file(app, row).await?);
+    Ok(Effect::dm(recipient, message).on_failure(format!("rt:dm-failed:{}:{recipient}", row.id)))
+}
+
+/// The largest evidence file forwarded with the report (Discord takes 10 MiB a message from a
+/// bot); a larger one stays stored, and the message names it with its hash.
+const FORWARD_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The evidence file, opened, to go with the report to its recipient.
+async fn evidence_file(app: &App, row: &ReportRow) -> HandlerResult<Option<crate::core::reply::FileAttachment>> {
+    let Some(meta) = &row.evidence else { return Ok(None) };
+    let Some(sealed) = app.store.report_evidence_data(row.id).await? else { return Ok(None) };
+    let data = app.report_key.open(&sealed).map_err(|e| anyhow::anyhow!("report {} evidence: {e}", row.id))?;
+    if data.len() > FORWARD_EVIDENCE_BYTES {
+        return Ok(None);
+    }
+    Ok(Some(crate::core::reply::FileAttachment { filename: safe_filename(&meta.filename), data }))
+}
+
+/// A file name that is safe to send back: no path, no control characters, not empty.
+fn safe_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(100).collect();
+    if clean.trim().is_empty() {
+        "evidence".into()
+    } else {
+        clean
+    }
 }
 
 /// Sends a draft: stored first (reference, status), then the DM through the outbox.
@@ -641,6 +679,7 @@ async fn send(app: &App, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome
         embeds: Vec::new(),
         components: vec![reporter_buttons(locale, row.id)],
         ephemeral: true,
+        attachments: Vec::new(),
     };
     Ok(Outcome::with_effects(Reply::Update(receipt), vec![effect]))
 }
@@ -668,6 +707,7 @@ async fn acknowledge(app: &App, actor: &Actor, row: ReportRow) -> HandlerResult<
         embeds: Vec::new(),
         components: vec![reporter_buttons(l, row.id)],
         ephemeral: false,
+        attachments: Vec::new(),
     };
     Ok(Outcome::with_effects(
         Reply::Message(Message::ephemeral_text(t(
@@ -817,6 +857,7 @@ pub async fn list(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
         }],
         components,
         ephemeral: true,
+        attachments: Vec::new(),
     };
     Ok(Outcome::reply(Reply::Message(msg)))
 }
@@ -855,6 +896,7 @@ pub async fn list_component(app: &App, actor: &Actor, values: &[String]) -> Hand
         embeds: Vec::new(),
         components: if LIVE.contains(&row.status.as_str()) { vec![buttons] } else { Vec::new() },
         ephemeral: true,
+        attachments: Vec::new(),
     };
     Ok(Outcome::reply(Reply::Message(msg)))
 }
@@ -925,43 +967,19 @@ pub async fn export_text(app: &App, row: &ReportRow, locale: Locale) -> HandlerR
     Ok(out)
 }
 
-/// Splits text into code blocks that each fit one message.
-pub fn code_blocks(text: &str, max: usize) -> Vec<String> {
-    let safe = text.replace("```", "'''");
-    let room = max - 8;
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    for line in safe.split_inclusive('\n') {
-        let mut line = line.to_string();
-        while line.chars().count() > room {
-            let head: String = line.chars().take(room).collect();
-            line = line.chars().skip(room).collect();
-            if !cur.is_empty() {
-                parts.push(std::mem::take(&mut cur));
-            }
-            parts.push(head);
-        }
-        if cur.chars().count() + line.chars().count() > room {
-            parts.push(std::mem::take(&mut cur));
-        }
-        cur.push_str(&line);
-    }
-    if !cur.is_empty() {
-        parts.push(cur);
-    }
-    parts.into_iter().map(|p| format!("```\n{p}\n```")).collect()
-}
-
-/// Sends the export by DM to whoever asked (the reporter or the recipient), in code blocks.
+/// Sends the export by DM, as a text file, to whoever asked (the reporter or the recipient).
 async fn export(app: &App, actor: &Actor, row: &ReportRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     let text = export_text(app, row, locale).await?;
-    let mut effects = vec![Effect::dm(
-        actor.user_id,
-        Message::text(t(locale, "report.export-intro", &[("reference", &reference(row))])),
-    )];
-    effects
-        .extend(code_blocks(&text, limits::CONTENT).into_iter().map(|b| Effect::dm(actor.user_id, Message::text(b))));
+    // A text file, fit to attach to a police report or the deviation system (avvik).
+    let file =
+        crate::core::reply::FileAttachment { filename: format!("{}.txt", reference(row)), data: text.into_bytes() };
+    let message = Message {
+        content: Some(t(locale, "report.export-intro", &[("reference", &reference(row))])),
+        attachments: vec![file],
+        ..Message::default()
+    };
+    let effects = vec![Effect::dm(actor.user_id, message)];
     app.store.log_report_event(row.id, app.clock.now_ms(), actor.user_id, "exported", "").await?;
     Ok(Outcome::with_effects(Reply::Message(Message::ephemeral_text(t(locale, "report.export-sent", &[]))), effects))
 }
@@ -971,14 +989,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn code_blocks_fit_and_keep_everything() {
-        let text = format!("{}\n```kort```\n{}", "a".repeat(5000), "b\n".repeat(800));
-        let blocks = code_blocks(&text, 2000);
-        assert!(blocks.iter().all(|b| b.chars().count() <= 2000 && b.starts_with("```\n")));
-        let joined: String =
-            blocks.iter().map(|b| b.trim_start_matches("```\n").trim_end_matches("\n```")).collect::<String>();
-        assert_eq!(joined.matches('a').count(), 5000);
-        assert_eq!(joined.matches('b').count(), 800);
-        assert!(!joined.contains("```"));
+    fn evidence_file_names_are_made_safe() {
+        assert_eq!(safe_filename("skjermbilete.png"), "skjermbilete.png");
+        assert_eq!(safe_filename("../../etc/passwd"), "passwd");
+        assert_eq!(safe_filename("C:\\x\\bilete.jpg"), "bilete.jpg");
+        assert_eq!(safe_filename("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(safe_filename("   "), "evidence");
     }
 }
