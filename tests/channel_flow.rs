@@ -407,3 +407,36 @@ async fn silent_approvers_are_reminded_then_escalated() {
         db.cleanup().await;
     }
 }
+
+/// A user who does not accept direct messages.
+struct ClosedDms;
+
+impl Deliverer for ClosedDms {
+    async fn send(&self, _: OutboxTarget, _: &Message) -> Result<(), DeliveryError> {
+        Err(DeliveryError::Permanent("HTTP 403 code 50007: Cannot send messages to this user".into()))
+    }
+}
+
+#[tokio::test]
+async fn closed_dms_are_explained_and_the_request_is_kept() {
+    let db = dbs::sqlite().await;
+    let w = World::new(db.store.clone()).await;
+    let o = w
+        .app
+        .handle(
+            &actor(KARI, true),
+            Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+        )
+        .await;
+    let delivered = w.app.deliver_ids(&ClosedDms, &o.queued).await;
+    let hook = delivered.into_iter().find_map(|d| d.hook_outcome).expect("the failure is answered");
+    let m = message(&hook);
+    assert!(m.ephemeral, "told privately, in the same interaction");
+    assert!(text(m).contains("direktemeldingar"), "says how to fix it: {}", text(m));
+    let retry = button(m, ":resume");
+    assert_eq!(db.store.channel_requests_of(KARI, &["draft"]).await.unwrap().len(), 1, "the request is kept");
+    // Once DMs are open, Try again sends the question.
+    w.press(KARI, &retry).await;
+    assert_eq!(w.take_dms(KARI).len(), 1);
+    db.cleanup().await;
+}
