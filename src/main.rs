@@ -216,12 +216,8 @@ async fn main() -> ExitCode {
         }
         Cmd::Unanswered => {
             init_tracing("warn,sqlx=error");
-            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
-            };
-            let app = match open_app(&cfg).await {
-                Ok(a) => a,
+            let (_cfg, app) = match database_app(&overrides).await {
+                Ok(x) => x,
                 Err(code) => return code,
             };
             let code = match app.store.question_gaps(200).await {
@@ -248,12 +244,8 @@ async fn main() -> ExitCode {
         Cmd::Setup { guild, action } => {
             use somebot::core::{CommandInput, Input, OptionValue};
             init_tracing("warn,sqlx=error");
-            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
-            };
-            let app = match open_app(&cfg).await {
-                Ok(a) => a,
+            let (_cfg, app) = match database_app(&overrides).await {
+                Ok(x) => x,
                 Err(code) => return code,
             };
             let (sub, options): (&str, Vec<(&str, OptionValue)>) = match action {
@@ -295,12 +287,8 @@ async fn main() -> ExitCode {
                 Ok(_) => return fail(format!("somebot org import: {} is larger than 1 MB", file.display())),
                 Err(e) => return fail(format!("somebot org import: cannot read {}: {e}", file.display())),
             };
-            let cfg = match Config::from_env(&overrides, Needs::DatabaseOnly) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
-            };
-            let app = match open_app(&cfg).await {
-                Ok(a) => a,
+            let (_cfg, app) = match database_app(&overrides).await {
+                Ok(x) => x,
                 Err(code) => return code,
             };
             let code = match somebot::org::import_managers(&app, guild, &text, 0).await {
@@ -334,6 +322,13 @@ async fn main() -> ExitCode {
             check(&overrides).await
         }
     }
+}
+
+/// The configuration and core of a command that needs only the database.
+async fn database_app(overrides: &Overrides) -> Result<(Config, App), ExitCode> {
+    let cfg = Config::from_env(overrides, Needs::DatabaseOnly).map_err(fail)?;
+    let app = open_app(&cfg).await?;
+    Ok((cfg, app))
 }
 
 /// Opens the database (creating the data directory for the default SQLite file) and applies
