@@ -15,10 +15,13 @@ COPY --from=build /out/somebot /usr/local/bin/somebot
 # The SQLite file (and later the report key file) live in the volume, owned by the runtime user.
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV SOMEBOT_DATA_DIR=/data \
+    SOMEBOT_METRICS_ADDR=0.0.0.0:9100 \
     RUST_LOG=info,serenity=warn,sqlx=warn
 VOLUME ["/data"]
+# /healthz and Prometheus /metrics.
+EXPOSE 9100
 USER 65532:65532
-# `somebot check` exits 0 when configuration, database and prompts are sound.
-HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["/usr/local/bin/somebot", "check"]
+# `somebot healthcheck` exits 0 when the running bot's /healthz answers 200 (database reachable).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["/usr/local/bin/somebot", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/somebot"]
 CMD ["run"]

@@ -47,6 +47,8 @@ pub struct Config {
     pub guild_id: Option<u64>,
     /// `DISCORD_API_URL`: a Discord-compatible REST API standing where https://discord.com is.
     pub api_url: Option<String>,
+    /// `SOMEBOT_METRICS_ADDR`: where `/healthz` and `/metrics` are served, if anywhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Reminder, escalation, expiry and review times (`SOMEBOT_*` variables).
     pub timings: crate::core::app::Timings,
     /// `SOMEBOT_REPORT_KEY` (64 hex digits): the key that seals threat reports. When unset,
@@ -211,6 +213,21 @@ impl Config {
             None => None,
         };
 
+        let metrics_addr = match var("SOMEBOT_METRICS_ADDR") {
+            Some(v) => match v.parse::<std::net::SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    problems.push(Problem {
+                        var: "SOMEBOT_METRICS_ADDR",
+                        problem: format!("is not an address with a port ({v:?})"),
+                        fix: "set it like 127.0.0.1:9100 (or 0.0.0.0:9100 in a container), or unset it".into(),
+                    });
+                    None
+                }
+            },
+            None => None,
+        };
+
         let mut timings = crate::core::app::Timings::default();
         for (name, unit) in TIMING_VARS {
             let Some(v) = var(name) else { continue };
@@ -253,7 +270,7 @@ impl Config {
         };
 
         if problems.is_empty() {
-            Ok(Config { token, database_url, data_dir, guild_id, api_url, timings, report_key })
+            Ok(Config { token, database_url, data_dir, guild_id, api_url, metrics_addr, timings, report_key })
         } else {
             Err(ConfigError(problems))
         }
@@ -344,6 +361,14 @@ mod tests {
         assert_eq!(c.guild_id, Some(123));
         assert_eq!(c.api_url.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/somebot"));
+    }
+
+    #[test]
+    fn the_metrics_address_is_checked() {
+        let c = load(&[("SOMEBOT_METRICS_ADDR", "127.0.0.1:9100")], Needs::DatabaseOnly).unwrap();
+        assert_eq!(c.metrics_addr.map(|a| a.port()), Some(9100));
+        let e = load(&[("SOMEBOT_METRICS_ADDR", "localhost")], Needs::DatabaseOnly).unwrap_err();
+        assert_eq!(e.0[0].var, "SOMEBOT_METRICS_ADDR");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod core;
 pub mod discord;
 pub mod guideline;
 pub mod i18n;
+pub mod metrics;
 pub mod org;
 pub mod sandbox;
 pub mod store;

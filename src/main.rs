@@ -71,6 +71,9 @@ enum Cmd {
         #[command(subcommand)]
         action: OrgCmd,
     },
+    /// Exit 0 when the running bot's /healthz (on SOMEBOT_METRICS_ADDR) answers 200; for the
+    /// Docker HEALTHCHECK.
+    Healthcheck,
     /// Apply database migrations and exit.
     Migrate,
     /// Check configuration, database and prompts; exit 0 when all is well, 2 otherwise.
@@ -300,6 +303,21 @@ async fn main() -> ExitCode {
             };
             app.store.close().await;
             code
+        }
+        Cmd::Healthcheck => {
+            let Some(addr) = std::env::var("SOMEBOT_METRICS_ADDR").ok().filter(|v| !v.trim().is_empty()) else {
+                return fail("configuration error: SOMEBOT_METRICS_ADDR is not set; set it (for example 127.0.0.1:9100) for `run` and for the health check");
+            };
+            let Ok(addr) = addr.trim().parse::<std::net::SocketAddr>() else {
+                return fail("configuration error: SOMEBOT_METRICS_ADDR is not an address with a port; set it like 127.0.0.1:9100");
+            };
+            if somebot::metrics::probe(addr).await {
+                println!("healthy");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("unhealthy: no 200 from http://{addr}/healthz");
+                ExitCode::from(1)
+            }
         }
         Cmd::Migrate => {
             init_tracing("info,sqlx=warn");

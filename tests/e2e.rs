@@ -51,6 +51,7 @@ impl Bot {
             ("DATABASE_URL", url.clone()),
             ("DISCORD_GUILD_ID", world.guild_id.to_string()),
             ("DISCORD_API_URL", standin.base_url()),
+            ("SOMEBOT_METRICS_ADDR", "127.0.0.1:0".to_string()),
         ];
         let cfg = Config::from_lookup(
             |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()),
@@ -588,4 +589,50 @@ async fn a_threat_report_with_evidence_reaches_the_manager_and_is_acknowledged()
         }
     }
     bot.stop().await;
+}
+
+/// A plain HTTP GET on the metrics port.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn health_and_metrics_are_served_on_the_local_port() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let addr = bot.running.as_ref().unwrap().metrics_addr.expect("metrics are served");
+    assert!(http_get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
+    let ir = s.slash_command(ids::EMPLOYEE, "help", json!([])).await;
+    s.callback_for(&ir, WAIT).await;
+    // The counter is written right after the callback is sent.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let metrics = http_get(addr, "/metrics").await;
+    assert!(
+        metrics.contains("somebot_interactions_total{kind=\"command\",name=\"help\",outcome=\"answered\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("somebot_interaction_seconds_count{kind=\"command\"}"));
+    assert!(metrics.contains("somebot_deliveries_pending 0"));
+    assert!(http_get(addr, "/nothing").await.starts_with("HTTP/1.1 404"));
+    // `somebot healthcheck` is what the Docker HEALTHCHECK runs.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("healthcheck")
+        .env("SOMEBOT_METRICS_ADDR", addr.to_string())
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    bot.stop().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("healthcheck")
+        .env("SOMEBOT_METRICS_ADDR", addr.to_string())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a stopped bot is unhealthy");
 }

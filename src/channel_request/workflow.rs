@@ -723,6 +723,7 @@ async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
                 return Ok(Outcome::reply(Reply::Nothing));
             }
             app.store.log_channel_event(row.id, now, 0, "escalated", "head did not answer").await?;
+            crate::metrics::global().escalation("channel-head");
             schedule_approval(app, row.id).await?;
             let head = row.head_id.map(|h| format!("<@{h}>")).unwrap_or_default();
             let note = Some(t(Locale::Nn, "channel-flow.escalated-from-head", &[("head", &head)]));
@@ -743,6 +744,7 @@ async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
                 .find(|(k, ..)| k == crate::org::COMMUNICATIONS_ROLE)
                 .map(|(_, _, by, _)| by);
             app.store.log_channel_event(row.id, now, 0, "escalated", "officers did not answer").await?;
+            crate::metrics::global().escalation("channel-officers");
             let Some(admin) = admin else { return Ok(Outcome::reply(Reply::Nothing)) };
             let l = app.store.locale_of(admin).await?;
             let msg = Message {

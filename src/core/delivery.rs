@@ -131,15 +131,18 @@ impl App {
         let db = match &result {
             Ok(()) => {
                 info!(outbox = item.id, attempts = item.attempts, "message delivered");
+                crate::metrics::global().delivery("sent");
                 self.store.outbox_sent(item.id, now).await
             }
             Err(DeliveryError::Transient { retry_after_ms, reason }) if item.attempts < MAX_ATTEMPTS => {
                 let wait = backoff_ms(item.attempts, *retry_after_ms);
                 warn!(outbox = item.id, attempts = item.attempts, retry_in_ms = wait, reason = %reason, "delivery failed, will retry");
+                crate::metrics::global().delivery("retried");
                 self.store.outbox_retry(item.id, now + wait, reason).await
             }
             Err(DeliveryError::Transient { reason, .. }) | Err(DeliveryError::Permanent(reason)) => {
                 warn!(outbox = item.id, attempts = item.attempts, reason = %reason, "delivery failed for good");
+                crate::metrics::global().delivery("failed");
                 let r = self.store.outbox_failed(item.id, now, reason).await;
                 if let Some(hook) = &item.on_failure {
                     hook_outcome = Some(self.delivery_failed(hook).await);

@@ -122,6 +122,14 @@ impl Handler {
             Target::Modal(_) => "modal",
         };
         let is_component = matches!(target, Target::Component(_));
+        // The command, or the feature prefix of a custom id: never user text.
+        let name = match &input {
+            Input::Command(c) => c.name.clone(),
+            Input::Component { custom_id, .. } | Input::ModalSubmit { custom_id, .. } => {
+                custom_id.split(':').next().unwrap_or_default().chars().take(8).collect()
+            }
+            _ => String::new(),
+        };
         // Attachments are downloaded inside the deferral window, so a slow download defers the
         // answer rather than missing Discord's 3 seconds.
         let fut = async {
@@ -140,6 +148,7 @@ impl Handler {
         } else {
             Some(fut.as_mut().await)
         };
+        let early_answer = early.is_some();
         let result = match early {
             Some(outcome) => {
                 let r = match respond::initial_response(&outcome.reply) {
@@ -171,6 +180,12 @@ impl Handler {
             }
         };
         let ms = started.elapsed().as_millis() as u64;
+        let outcome = match (&result, early_answer) {
+            (Err(_), _) => "failed",
+            (Ok(()), true) => "answered",
+            (Ok(()), false) => "deferred",
+        };
+        crate::metrics::global().interaction(kind, &name, outcome, started.elapsed());
         match result {
             Ok(()) => debug!(kind, ms, "interaction answered"),
             Err(e) => warn!(kind, ms, error = %e, "answering the interaction failed"),
@@ -300,6 +315,8 @@ pub enum StartError {
     Unreachable { url: String, attempts: u32, last: String },
     #[error("the Discord client failed: {0}")]
     Client(String),
+    #[error("SOMEBOT_METRICS_ADDR {0} cannot be served ({1}); choose a free port, or unset it")]
+    Metrics(String, String),
 }
 
 /// Builds the HTTP client, pointed at `DISCORD_API_URL` when set. serenity's rate limiter
@@ -343,6 +360,9 @@ pub async fn preflight(http: &Http, cfg: &Config, attempts: u32) -> Result<(), S
 
 /// A running bot: the gateway client and the background worker.
 pub struct Running {
+    /// Where `/healthz` and `/metrics` are served (the bound port when 0 was asked for).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    metrics_task: Option<tokio::task::JoinHandle<()>>,
     client_task: Option<tokio::task::JoinHandle<Result<(), StartError>>>,
     worker: tokio::task::JoinHandle<()>,
     shards: Arc<serenity::gateway::ShardManager>,
@@ -369,6 +389,9 @@ impl Running {
             warn!("some interactions were still running at shutdown");
         }
         let _ = self.worker.await;
+        if let Some(m) = self.metrics_task {
+            m.abort();
+        }
         self.app.store.close().await;
         info!("stopped");
         result
@@ -391,6 +414,15 @@ pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Runni
     let token = cfg.token.as_ref().map(|t| t.expose().to_string()).unwrap_or_default();
     let http = Arc::new(http(&cfg, &token));
     preflight(&http, &cfg, startup_attempts).await?;
+    let (metrics_addr, metrics_task) = match cfg.metrics_addr {
+        Some(addr) => {
+            let (listener, bound) =
+                crate::metrics::bind(addr).await.map_err(|e| StartError::Metrics(addr.to_string(), e.to_string()))?;
+            info!(addr = %bound, "serving /healthz and /metrics");
+            (Some(bound), Some(tokio::spawn(crate::metrics::serve(listener, app.store.clone()))))
+        }
+        None => (None, None),
+    };
     let in_flight = Arc::new(InFlight::default());
     let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), http.clone());
     let mut client = serenity::client::ClientBuilder::new_with_http(http_for_client(&cfg, &token), intents())
@@ -401,7 +433,7 @@ pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Runni
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(background_worker(app.clone(), DiscordDeliverer { http }, stop_rx));
     let client_task = tokio::spawn(async move { client.start().await.map_err(|e| StartError::Client(e.to_string())) });
-    Ok(Running { client_task: Some(client_task), worker, shards, stop, in_flight, app })
+    Ok(Running { metrics_addr, metrics_task, client_task: Some(client_task), worker, shards, stop, in_flight, app })
 }
 
 /// Connects and serves until SIGINT/SIGTERM, then finishes in-flight work.

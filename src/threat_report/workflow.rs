@@ -755,6 +755,7 @@ async fn reroute(app: &App, row: ReportRow, reason: &str) -> HandlerResult<Outco
     app.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
     app.store.schedule(timers::ACK_TIMEOUT, row.id, now + app.timings.report_ack_timeout_ms, now).await?;
     info!(report = row.id, reason, "threat report rerouted");
+    crate::metrics::global().escalation("report-reroute");
     let row = load(app, row.id).await?;
     let note = if reason == "dm-failed" { "report.note-rerouted-dm" } else { "report.note-rerouted-timeout" };
     let effect = deliver_to(app, &row, next, Some(note)).await?;
