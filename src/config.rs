@@ -47,6 +47,8 @@ pub struct Config {
     pub guild_id: Option<u64>,
     /// `DISCORD_API_URL`: a Discord-compatible REST API standing where https://discord.com is.
     pub api_url: Option<String>,
+    /// `--shard ID/COUNT`: the one shard this process serves; `None` lets serenity autoshard.
+    pub shard: Option<(u32, u32)>,
     /// `SOMEBOT_METRICS_ADDR`: where `/healthz` and `/metrics` are served, if anywhere.
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// Reminder, escalation, expiry and review times (`SOMEBOT_*` variables).
@@ -270,7 +272,17 @@ impl Config {
         };
 
         if problems.is_empty() {
-            Ok(Config { token, database_url, data_dir, guild_id, api_url, metrics_addr, timings, report_key })
+            Ok(Config {
+                token,
+                database_url,
+                data_dir,
+                guild_id,
+                api_url,
+                shard: None,
+                metrics_addr,
+                timings,
+                report_key,
+            })
         } else {
             Err(ConfigError(problems))
         }

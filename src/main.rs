@@ -36,6 +36,10 @@ enum Cmd {
         /// How many times to try reaching Discord at start before giving up (exit 2).
         #[arg(long, env = "SOMEBOT_STARTUP_ATTEMPTS", default_value_t = 6)]
         startup_attempts: u32,
+        /// Serve only shard ID of COUNT (`--shard 0/2`), for several processes sharing one
+        /// PostgreSQL database; without it serenity's autosharding picks the count.
+        #[arg(long, env = "SOMEBOT_SHARD", value_parser = parse_shard)]
+        shard: Option<(u32, u32)>,
     },
     /// Try the bot in the terminal, without Discord (the default without DISCORD_TOKEN).
     Chat,
@@ -112,6 +116,17 @@ enum OrgCmd {
     },
 }
 
+/// `ID/COUNT` with ID < COUNT.
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (id, count) = s.split_once('/').ok_or("give the shard as ID/COUNT, for example 0/2")?;
+    let id: u32 = id.trim().parse().map_err(|_| "the shard id is not a number")?;
+    let count: u32 = count.trim().parse().map_err(|_| "the shard count is not a number")?;
+    if count == 0 || id >= count {
+        return Err("the shard id must be smaller than the count (0/2 and 1/2 for two processes)".into());
+    }
+    Ok((id, count))
+}
+
 /// The operator at the command line acts as an admin of the server; user id 0 marks the
 /// command line in the audit trails.
 fn operator(guild: u64) -> somebot::core::Actor {
@@ -143,19 +158,20 @@ async fn main() -> ExitCode {
     let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone() };
     let command = cli.command.unwrap_or_else(|| {
         if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
-            Cmd::Run { startup_attempts: 6 }
+            Cmd::Run { startup_attempts: 6, shard: None }
         } else {
             eprintln!("DISCORD_TOKEN is not set: starting the terminal sandbox (somebot chat). Set it to run the Discord bot.");
             Cmd::Chat
         }
     });
     match command {
-        Cmd::Run { startup_attempts } => {
+        Cmd::Run { startup_attempts, shard } => {
             init_tracing("info,serenity=warn,sqlx=warn");
-            let cfg = match Config::from_env(&overrides, Needs::Discord) {
+            let mut cfg = match Config::from_env(&overrides, Needs::Discord) {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
+            cfg.shard = shard;
             let app = match open_app(&cfg).await {
                 Ok(a) => a,
                 Err(code) => return code,

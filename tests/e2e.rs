@@ -636,3 +636,33 @@ async fn health_and_metrics_are_served_on_the_local_port() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "a stopped bot is unhealthy");
 }
+
+#[tokio::test]
+async fn a_process_can_serve_one_shard_of_several() {
+    support::init_logging();
+    let standin = StandIn::start(World::default()).await;
+    let world = standin.world();
+    let dir = tempfile::tempdir().unwrap();
+    let _child = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .args(["run", "--shard", "1/2"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DISCORD_TOKEN", &world.token)
+        .env("DISCORD_API_URL", standin.base_url())
+        .env("SOMEBOT_DATA_DIR", dir.path())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    standin.wait_ready(WAIT).await;
+    let identify = standin.identify().expect("the bot identified");
+    assert_eq!(identify["shard"], json!([1, 2]), "{identify}");
+
+    let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .args(["run", "--shard", "2/2"])
+        .env_clear()
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("smaller than the count"));
+}

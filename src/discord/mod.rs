@@ -432,7 +432,14 @@ pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Runni
     let shards = client.shard_manager.clone();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(background_worker(app.clone(), DiscordDeliverer { http }, stop_rx));
-    let client_task = tokio::spawn(async move { client.start().await.map_err(|e| StartError::Client(e.to_string())) });
+    let shard = cfg.shard;
+    let client_task = tokio::spawn(async move {
+        let r = match shard {
+            Some((id, count)) => client.start_shard(id, count).await,
+            None => client.start_autosharded().await,
+        };
+        r.map_err(|e| StartError::Client(e.to_string()))
+    });
     Ok(Running { metrics_addr, metrics_task, client_task: Some(client_task), worker, shards, stop, in_flight, app })
 }
 
