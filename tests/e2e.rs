@@ -666,3 +666,93 @@ async fn a_process_can_serve_one_shard_of_several() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("smaller than the count"));
 }
+
+/// Starts `/new-channel` for the employee and answers the platform; returns the request's id.
+async fn begin_request(s: &StandIn) -> String {
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let q1 = s
+        .wait_for(
+            |r| {
+                r.method == "POST"
+                    && r.path.starts_with("/channels/")
+                    && r.json().is_some_and(|b| b.to_string().contains("nc:"))
+            },
+            WAIT,
+        )
+        .await;
+    let select_id = custom_ids(q1.json().unwrap()).into_iter().find(|c| c.ends_with(":choose")).unwrap();
+    let ir = s.select(ids::EMPLOYEE, &select_id, vec!["instagram".into()], 3).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 7);
+    select_id
+}
+
+#[tokio::test]
+async fn conversations_go_on_across_gateway_reconnects_and_invalid_sessions() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    begin_request(s).await;
+    dm(s, ids::EMPLOYEE, "Ungdomsklubben på Instagram").await;
+
+    // Op 7 Reconnect: serenity resumes, and the conversation goes on.
+    s.send_reconnect();
+    s.wait_gateway(|f| f.t.as_deref() == Some("RESUMED"), WAIT).await;
+    let next = dm(s, ids::EMPLOYEE, "Volda ungdomsklubb").await;
+    assert!(next.to_string().contains("1.1"), "{next}");
+
+    // Op 9 Invalid Session (not resumable): serenity identifies again; READY registers the
+    // commands again (a bulk overwrite), and the conversation still goes on.
+    let (identifies, _) = s.session_counts();
+    s.invalid_session(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while s.session_counts().0 == identifies {
+        assert!(std::time::Instant::now() < deadline, "no new Identify after Invalid Session");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.wait_ready(WAIT).await;
+    let next = dm(s, ids::EMPLOYEE, "Fleire unge på aktivitetane våre").await;
+    assert!(next.to_string().contains("1.2"), "{next}");
+    let puts = s.requests().iter().filter(|r| r.method == "PUT" && r.path.ends_with("/commands")).count();
+    assert_eq!(puts, 2, "commands are registered again, by bulk overwrite");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_killed_bot_carries_on_after_a_restart() {
+    support::init_logging();
+    let standin = StandIn::start(World::default()).await;
+    let world = standin.world();
+    let dir = tempfile::tempdir().unwrap();
+    let spawn = || {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+            .arg("run")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DISCORD_TOKEN", &world.token)
+            .env("DISCORD_API_URL", standin.base_url())
+            .env("DISCORD_GUILD_ID", world.guild_id.to_string())
+            .env("SOMEBOT_DATA_DIR", dir.path())
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn();
+    standin.wait_commands_registered(WAIT).await;
+    begin_request(&standin).await;
+    dm(&standin, ids::EMPLOYEE, "Ungdomsklubben på Instagram").await;
+
+    // SIGKILL: no clean shutdown at all.
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let puts_before = standin.requests().iter().filter(|r| r.method == "PUT").count();
+    let _second = spawn();
+    let deadline = std::time::Instant::now() + WAIT;
+    while standin.requests().iter().filter(|r| r.method == "PUT").count() == puts_before {
+        assert!(std::time::Instant::now() < deadline, "the second process did not register");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let next = dm(&standin, ids::EMPLOYEE, "Volda ungdomsklubb").await;
+    assert!(next.to_string().contains("1.1"), "the conversation carries on: {next}");
+    standin.assert_all_requests_valid();
+}
