@@ -756,3 +756,31 @@ async fn a_killed_bot_carries_on_after_a_restart() {
     assert!(next.to_string().contains("1.1"), "the conversation carries on: {next}");
     standin.assert_all_requests_valid();
 }
+
+#[tokio::test]
+async fn a_dm_that_discord_refuses_with_a_5xx_is_retried_from_the_outbox() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    // Discord's message endpoint is down for the first attempt.
+    s.fail_next("POST", "/channels/", 1, 502, json!({"message": "502: Bad Gateway", "code": 0}));
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    assert_eq!(data["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    let failed = s.wait_for(|r| r.injected_fault && r.path.starts_with("/channels/"), WAIT).await;
+    assert_eq!(failed.status, 502);
+    // The message stays in the outbox and the worker sends it after the backoff (5 s).
+    let delivered = s
+        .wait_for(
+            |r| r.seq > failed.seq && !r.injected_fault && r.path == failed.path && r.status == 200,
+            Duration::from_secs(20),
+        )
+        .await;
+    assert!(delivered.json().unwrap().to_string().contains("nc:"), "the first question arrives");
+    // The worker records the delivery right after Discord's answer.
+    let deadline = std::time::Instant::now() + WAIT;
+    while bot.store.outbox_pending().await.unwrap() != 0 {
+        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bot.stop().await;
+}
