@@ -784,3 +784,31 @@ async fn a_dm_that_discord_refuses_with_a_5xx_is_retried_from_the_outbox() {
     }
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_slow_evidence_download_is_deferred_within_three_seconds() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let att = s.upload_attachment("bilete.png", "image/png", b"evidence");
+    s.delay_attachments(Duration::from_millis(2500));
+    let sent = Instant::now();
+    let ir =
+        s.slash_command(ids::EMPLOYEE, "report-threat", json!([{"type": 11, "name": "evidence", "value": att}])).await;
+    let cb = s.callback_for(&ir, WAIT).await;
+    let acknowledged = sent.elapsed();
+    println!("deferred after {acknowledged:?}");
+    // A deferred, private answer (type 5) ...
+    let body = cb.json().unwrap();
+    assert_eq!(body["type"], 5, "{body}");
+    assert_eq!(body["data"]["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    // ... then the real answer as an edit of the original response.
+    let edit = s
+        .wait_for(
+            |r| r.method == "PATCH" && r.path.ends_with("/messages/@original") && r.path.contains(&ir.token),
+            WAIT,
+        )
+        .await;
+    assert!(edit.json().unwrap()["content"].as_str().unwrap().contains("112"));
+    assert_no_pings(edit.json().unwrap());
+    bot.stop().await;
+}

@@ -544,6 +544,8 @@ struct Inner {
     command_writes: usize,
     messages: BTreeMap<u64, Value>,
     attachments: HashMap<String, Vec<u8>>,
+    /// How long the CDN takes to serve an attachment (to test slow downloads).
+    attachment_delay: Duration,
     /// Files a user attached to a slash command (attachment options), by attachment id.
     uploaded: HashMap<String, Value>,
     interactions: HashMap<String, InteractionInfo>,
@@ -600,6 +602,7 @@ impl StandIn {
                 command_writes: 0,
                 messages: BTreeMap::new(),
                 attachments: HashMap::new(),
+                attachment_delay: Duration::ZERO,
                 uploaded: HashMap::new(),
                 interactions: HashMap::new(),
                 pending_modals: Vec::new(),
@@ -1045,6 +1048,11 @@ impl StandIn {
             data["resolved"] = resolved;
         }
         data
+    }
+
+    /// Makes the CDN take `delay` for every attachment download from now on.
+    pub fn delay_attachments(&self, delay: Duration) {
+        self.shared.lock().attachment_delay = delay;
     }
 
     /// A file a user attaches to a slash command's attachment option: stored so its URL serves
@@ -1618,6 +1626,8 @@ fn to_response(reply: Reply) -> Response {
 }
 
 async fn attachment(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let delay = shared.lock().attachment_delay;
+    tokio::time::sleep(delay).await;
     let data = shared.lock().attachments.get(uri.path()).cloned();
     match data {
         Some(bytes) => (StatusCode::OK, bytes).into_response(),
