@@ -132,12 +132,20 @@ async fn the_binary_starts_registers_and_answers_within_three_seconds() {
         .env("DISCORD_API_URL", standin.base_url())
         .env("DISCORD_GUILD_ID", world.guild_id.to_string())
         .env("SOMEBOT_DATA_DIR", dir.path())
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // Logs at trace level are read while the bot runs, so a full pipe never blocks it.
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let log_reader = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = String::new();
+        let _ = stderr_pipe.read_to_string(&mut buf).await;
+        buf
+    });
     standin.wait_ready(WAIT).await;
     let ready = started.elapsed();
     let commands = standin.wait_commands_registered(WAIT).await;
@@ -173,10 +181,13 @@ async fn the_binary_starts_registers_and_answers_within_three_seconds() {
     assert!(status.success());
     let out = tokio::time::timeout(WAIT, child.wait()).await.expect("stops after SIGTERM").unwrap();
     assert!(out.success(), "exit status after SIGTERM: {out:?}");
-    let mut stderr = String::new();
-    use tokio::io::AsyncReadExt;
-    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
-    assert!(!stderr.contains(&world.token), "the token was logged");
+    let stderr = log_reader.await.unwrap();
+    assert!(stderr.contains("TRACE"), "logs were written at trace level");
+    let bare_token = world.token.trim_start_matches("Bot ");
+    assert!(!stderr.contains(bare_token), "the token was logged");
+    let key = std::fs::read_to_string(dir.path().join("report.key")).expect("a first start creates the key file");
+    assert_eq!(key.trim().len(), 64);
+    assert!(!stderr.contains(key.trim()), "the report key was logged");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 

@@ -1,0 +1,49 @@
+//! Faults inside the bot: the database going away during a run. Operations fail kindly (an
+//! apology with a reference, never internal error text) and nothing is half-written.
+
+use std::sync::Arc;
+
+use somebot::clock::SystemClock;
+use somebot::core::{Actor, CommandInput, Input, OptionValue, Reply};
+use somebot::i18n::Locale;
+use somebot::store::Store;
+use somebot::App;
+
+#[tokio::test]
+async fn a_database_that_goes_away_gets_an_apology_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("f.db").display())).await.unwrap();
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let actor = Actor {
+        user_id: 1,
+        guild_id: Some(2),
+        channel_id: Some(3),
+        locale: Locale::Nn,
+        display_name: "Kari".into(),
+        can_manage_guild: false,
+        role_ids: vec![],
+    };
+    let ask = Input::Command(CommandInput {
+        name: "guideline".into(),
+        subcommand: vec!["ask".into()],
+        options: vec![("question".into(), OptionValue::String("Kan eg bruke jobbmailen privat?".into()))],
+    });
+    let ok = app.handle(&actor, ask.clone()).await;
+    assert!(matches!(&ok.reply, Reply::Message(m) if !m.embeds.is_empty()));
+
+    store.close().await;
+    for input in [ask, Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] })]
+    {
+        let o = app.handle(&actor, input).await;
+        let Reply::Message(m) = &o.reply else { panic!("an answer") };
+        let text = m.content.clone().unwrap_or_default();
+        assert!(m.ephemeral && text.contains("E-"), "an apology with a reference: {text}");
+        assert!(!text.to_lowercase().contains("pool") && !text.contains("sqlx"), "no internal error text: {text}");
+        assert!(o.queued.is_empty() && o.effects.is_empty(), "nothing half-sent");
+    }
+    // Pure answers that need no database still work.
+    let help = app
+        .handle(&actor, Input::Command(CommandInput { name: "help".into(), subcommand: vec![], options: vec![] }))
+        .await;
+    assert!(matches!(&help.reply, Reply::Message(m) if !m.embeds.is_empty()));
+}
