@@ -25,13 +25,7 @@ pub struct ChannelRequestRow {
 }
 
 /// One entry of a request's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelEvent {
-    pub at: i64,
-    pub actor_id: u64,
-    pub action: String,
-    pub detail: String,
-}
+pub type ChannelEvent = super::audit::AuditEvent;
 
 type Row = (
     i64,
@@ -216,31 +210,12 @@ impl Store {
         action: &str,
         detail: &str,
     ) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO channel_request_events (request_id, at, actor_id, action, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(request_id)
-        .bind(at)
-        .bind(id::to_db(actor_id))
-        .bind(action)
-        .bind(detail)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.append_event(super::audit::CHANNEL_REQUESTS, request_id, at, actor_id, action, detail).await
     }
 
     /// A request's audit trail, oldest first.
     pub async fn channel_events(&self, request_id: i64) -> sqlx::Result<Vec<ChannelEvent>> {
-        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
-            "SELECT at, actor_id, action, detail FROM channel_request_events WHERE request_id = $1 ORDER BY at, id",
-        )
-        .bind(request_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ChannelEvent { at: r.0, actor_id: id::from_db(r.1), action: r.2, detail: r.3 })
-            .collect())
+        self.events(super::audit::CHANNEL_REQUESTS, request_id).await
     }
 }
 

@@ -4,6 +4,7 @@
 //! through sqlx's `Any` driver. Times are unix milliseconds (`BIGINT`), Discord ids are `i64`
 //! (see [`id`]). Each backend has its own migration folder because DDL differs.
 
+pub mod audit;
 pub mod channels;
 pub mod directory;
 pub mod jobs;

@@ -45,13 +45,7 @@ pub struct ReportRow {
 }
 
 /// One entry of a report's audit trail (ids only).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportEvent {
-    pub at: i64,
-    pub actor_id: u64,
-    pub action: String,
-    pub detail: String,
-}
+pub type ReportEvent = super::audit::AuditEvent;
 
 /// A follow-up message (sealed body; `None` after deletion).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,31 +244,12 @@ impl Store {
         action: &str,
         detail: &str,
     ) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO threat_report_events (report_id, at, actor_id, action, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(report_id)
-        .bind(at)
-        .bind(id::to_db(actor_id))
-        .bind(action)
-        .bind(detail)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.append_event(super::audit::THREAT_REPORTS, report_id, at, actor_id, action, detail).await
     }
 
     /// A report's audit trail, oldest first.
     pub async fn report_events(&self, report_id: i64) -> sqlx::Result<Vec<ReportEvent>> {
-        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
-            "SELECT at, actor_id, action, detail FROM threat_report_events WHERE report_id = $1 ORDER BY at, id",
-        )
-        .bind(report_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ReportEvent { at: r.0, actor_id: id::from_db(r.1), action: r.2, detail: r.3 })
-            .collect())
+        self.events(super::audit::THREAT_REPORTS, report_id).await
     }
 
     /// Stores a sealed follow-up message.
