@@ -3,12 +3,15 @@
 //! recipient, admin, unrelated employee, a user of another server). Only the allowed act;
 //! for everyone else the answer is a private refusal and nothing changes.
 
+mod common;
 mod dbs;
+
+use common::{button, cmd};
 
 use std::sync::Arc;
 
 use somebot::clock::ManualClock;
-use somebot::core::{Actor, CommandInput, Component, Input, Message, OptionValue, Outcome, Reply};
+use somebot::core::{Actor, Input, Message, OptionValue, Outcome, Reply};
 use somebot::i18n::Locale;
 use somebot::store::directory::Member;
 use somebot::App;
@@ -38,14 +41,6 @@ fn actor(user: u64, in_guild: bool) -> Actor {
     }
 }
 
-fn cmd(name: &str, sub: &[&str], options: Vec<(&str, OptionValue)>) -> Input {
-    Input::Command(CommandInput {
-        name: name.into(),
-        subcommand: sub.iter().map(|s| s.to_string()).collect(),
-        options: options.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-    })
-}
-
 fn press(custom_id: &str) -> Input {
     Input::Component { custom_id: custom_id.into(), values: vec![] }
 }
@@ -56,10 +51,6 @@ fn message(o: &Outcome) -> Message {
         Reply::Modal(_) => Message::text("(a form)"),
         other => panic!("unexpected {other:?}"),
     }
-}
-
-fn button(m: &Message, suffix: &str) -> String {
-    m.components.iter().flatten().map(Component::custom_id).find(|c| c.ends_with(suffix)).expect(suffix).to_string()
 }
 
 struct T {

@@ -2,13 +2,16 @@
 //! whole path from the first question to the register, a restart in the middle, the refusals,
 //! the double click, reminders, escalation and expiry.
 
+mod common;
 mod dbs;
 
-use std::sync::{Arc, Mutex};
+use common::{button, message, text, Collect};
+
+use std::sync::Arc;
 
 use somebot::clock::{ManualClock, DAY, HOUR};
 use somebot::core::delivery::{Deliverer, DeliveryError};
-use somebot::core::{Actor, CommandInput, Component, Input, Message, OptionValue, Outcome, Reply};
+use somebot::core::{Actor, CommandInput, Input, Message, OptionValue, Outcome, Reply};
 use somebot::i18n::Locale;
 use somebot::store::directory::Member;
 use somebot::store::jobs::OutboxTarget;
@@ -23,16 +26,6 @@ const ADMIN: u64 = 7_005;
 const OFFICERS: u64 = 7_100;
 /// Monday 23 November 2026, 09:00 UTC.
 const START: i64 = 1_795_392_000_000 + 9 * HOUR;
-
-#[derive(Default)]
-struct Collect(Mutex<Vec<(OutboxTarget, Message)>>);
-
-impl Deliverer for Collect {
-    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
-        self.0.lock().unwrap().push((target, message.clone()));
-        Ok(())
-    }
-}
 
 struct World {
     app: App,
@@ -102,10 +95,7 @@ impl World {
 
     /// Messages delivered to a user since the last call.
     fn take_dms(&self, user: u64) -> Vec<Message> {
-        let mut all = self.out.0.lock().unwrap();
-        let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(t, _)| *t == OutboxTarget::User(user));
-        *all = rest;
-        mine.into_iter().map(|(_, m)| m).collect()
+        self.out.take_dms(user)
     }
 
     async fn tick(&self, ms: i64) {
@@ -113,34 +103,6 @@ impl World {
         self.app.run_due_timers().await;
         self.app.deliver_due(&self.out).await;
     }
-}
-
-fn message(o: &Outcome) -> &Message {
-    match &o.reply {
-        Reply::Message(m) | Reply::Update(m) => m,
-        other => panic!("expected a message, got {other:?}"),
-    }
-}
-
-fn text(m: &Message) -> String {
-    let mut s = m.content.clone().unwrap_or_default();
-    for e in &m.embeds {
-        s.push_str(&format!("\n{:?}\n{:?}", e.title, e.description));
-        for f in &e.fields {
-            s.push_str(&format!("\n{}: {}", f.name, f.value));
-        }
-    }
-    s
-}
-
-fn button(m: &Message, suffix: &str) -> String {
-    m.components
-        .iter()
-        .flatten()
-        .map(Component::custom_id)
-        .find(|c| c.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no button ending in {suffix} in {m:?}"))
-        .to_string()
 }
 
 /// Walks a request from `/new-channel` to the summary; returns its id.

@@ -3,14 +3,16 @@
 //! handling and retention; the no-manager path; rerouting when the DM fails and when nobody
 //! acknowledges; every outsider refused; deletion; no plaintext in the database file or the logs.
 
+mod common;
 mod dbs;
 
-use std::collections::HashSet;
+use common::{all_text, button, cmd, message, text, Collect};
+
 use std::sync::{Arc, Mutex};
 
 use somebot::clock::{ManualClock, DAY, HOUR};
 use somebot::core::delivery::{Deliverer, DeliveryError};
-use somebot::core::{Actor, CommandInput, Component, Input, Message, OptionValue, Outcome, Reply};
+use somebot::core::{Actor, Component, Input, Message, OptionValue, Outcome, Reply};
 use somebot::i18n::Locale;
 use somebot::store::directory::Member;
 use somebot::store::jobs::OutboxTarget;
@@ -25,24 +27,6 @@ const ADMIN: u64 = 8_005;
 const START: i64 = 1_795_392_000_000 + 9 * HOUR;
 const SECRET: &str = "Han skreiv at han veit kvar eg bur";
 const EVIDENCE: &[u8] = b"skjermbilete-bytes: trugsmal i kommentarfeltet";
-
-#[derive(Default)]
-struct Collect {
-    sent: Mutex<Vec<(OutboxTarget, Message)>>,
-    blocked: Mutex<HashSet<u64>>,
-}
-
-impl Deliverer for Collect {
-    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
-        if let OutboxTarget::User(u) = target {
-            if self.blocked.lock().unwrap().contains(&u) {
-                return Err(DeliveryError::Permanent("Cannot send messages to this user".into()));
-            }
-        }
-        self.sent.lock().unwrap().push((target, message.clone()));
-        Ok(())
-    }
-}
 
 struct World {
     app: App,
@@ -60,14 +44,6 @@ fn actor(user: u64, in_guild: bool) -> Actor {
         can_manage_guild: user == ADMIN,
         role_ids: vec![],
     }
-}
-
-fn cmd(name: &str, sub: &[&str], options: Vec<(&str, OptionValue)>) -> Input {
-    Input::Command(CommandInput {
-        name: name.into(),
-        subcommand: sub.iter().map(|s| s.to_string()).collect(),
-        options: options.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-    })
 }
 
 impl World {
@@ -131,10 +107,7 @@ impl World {
     }
 
     fn take_dms(&self, user: u64) -> Vec<Message> {
-        let mut all = self.out.sent.lock().unwrap();
-        let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(t, _)| *t == OutboxTarget::User(user));
-        *all = rest;
-        mine.into_iter().map(|(_, m)| m).collect()
+        self.out.take_dms(user)
     }
 
     fn channel_posts(&self) -> usize {
@@ -192,38 +165,6 @@ impl World {
             .await;
         (id, message(&o).clone())
     }
-}
-
-fn message(o: &Outcome) -> &Message {
-    match &o.reply {
-        Reply::Message(m) | Reply::Update(m) => m,
-        other => panic!("expected a message, got {other:?}"),
-    }
-}
-
-fn text(m: &Message) -> String {
-    let mut s = m.content.clone().unwrap_or_default();
-    for e in &m.embeds {
-        s.push_str(&format!("\n{:?}\n{:?}", e.title, e.description));
-        for f in &e.fields {
-            s.push_str(&format!("\n{}: {}", f.name, f.value));
-        }
-    }
-    s
-}
-
-fn button(m: &Message, suffix: &str) -> String {
-    m.components
-        .iter()
-        .flatten()
-        .map(Component::custom_id)
-        .find(|c| c.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no component ending in {suffix} in {m:?}"))
-        .to_string()
-}
-
-fn all_text(ms: &[Message]) -> String {
-    ms.iter().map(text).collect::<Vec<_>>().join("\n")
 }
 
 #[tokio::test]
