@@ -664,7 +664,7 @@ async fn a_process_can_serve_one_shard_of_several() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    standin.wait_ready(WAIT).await;
+    standin.wait_shard_ready(1, WAIT).await;
     let identify = standin.identify().expect("the bot identified");
     assert_eq!(identify["shard"], json!([1, 2]), "{identify}");
 

@@ -503,6 +503,8 @@ struct InteractionInfo {
     created: Instant,
     /// The callback type that acknowledged it.
     acked: Option<u64>,
+    /// When the acknowledging callback arrived.
+    acked_at: Option<Instant>,
     original_message_id: Option<u64>,
     /// For components: the message the component sits on.
     component_message_id: Option<u64>,
@@ -520,18 +522,65 @@ struct PendingModal {
     message_id: Option<u64>,
 }
 
+/// One shard's gateway session.
 #[derive(Default)]
-struct Gateway {
+struct Session {
+    /// The live connection serving this shard.
     current: Option<(u32, mpsc::UnboundedSender<Ctl>)>,
     session_id: Option<String>,
     seq: u64,
     intents: u64,
     compress: bool,
+    /// READY (and GUILD_CREATE with the GUILDS intent) or RESUMED went out on the live connection.
+    ready: bool,
+}
+
+/// The gateway: a session per shard, as Discord keeps them. A connection is bound to a shard
+/// by its Identify (`shard: [id, count]`) or Resume; guild events go to the shard
+/// `(guild_id >> 22) % count`, DMs to shard 0.
+#[derive(Default)]
+struct Gateway {
+    shards: BTreeMap<u64, Session>,
+    /// Live connections and the shard each is bound to.
+    conns: HashMap<u32, (Option<u64>, mpsc::UnboundedSender<Ctl>)>,
+    /// The shard count of the latest Identify (1 before any).
+    shard_count: u64,
     identify: Option<Value>,
     identifies: u32,
     resumes: u32,
-    /// READY (and GUILD_CREATE with the GUILDS intent) or RESUMED went out on the live connection.
-    ready: bool,
+}
+
+impl Gateway {
+    fn count(&self) -> u64 {
+        self.shard_count.max(1)
+    }
+
+    /// The shard a guild's events go to.
+    fn shard_of_guild(&self, guild_id: u64) -> u64 {
+        (guild_id >> 22) % self.count()
+    }
+
+    fn shard_of_conn(&self, conn: u32) -> Option<u64> {
+        self.conns.get(&conn).and_then(|(shard, _)| *shard)
+    }
+
+    fn session(&self, shard: u64) -> Option<&Session> {
+        self.shards.get(&shard)
+    }
+
+    fn shard_ready(&self, shard: u64) -> bool {
+        self.session(shard).is_some_and(|s| s.ready && s.current.is_some())
+    }
+
+    /// Every shard of the current count is connected and ready.
+    fn all_ready(&self) -> bool {
+        (0..self.count()).all(|s| self.shard_ready(s))
+    }
+
+    /// The connection serving `shard`, if any.
+    fn sender(&self, shard: u64) -> Option<&mpsc::UnboundedSender<Ctl>> {
+        self.session(shard).and_then(|s| s.current.as_ref()).map(|(_, tx)| tx)
+    }
 }
 
 struct Inner {
@@ -701,7 +750,12 @@ impl StandIn {
     /// Waits until a client identified and READY (plus GUILD_CREATE when it asked for GUILDS)
     /// went out, or a resumed session is live again.
     pub async fn wait_ready(&self, timeout: Duration) {
-        self.wait_until("READY", timeout, |st| (st.gw.ready && st.gw.current.is_some()).then_some(())).await;
+        self.wait_until("READY", timeout, |st| st.gw.all_ready().then_some(())).await;
+    }
+
+    /// Waits until one shard is connected and ready (a process serving only some shards).
+    pub async fn wait_shard_ready(&self, shard: u64, timeout: Duration) {
+        self.wait_until(&format!("READY on shard {shard}"), timeout, |st| st.gw.shard_ready(shard).then_some(())).await;
     }
 
     /// Waits until the bot registered commands (bulk overwrite or create) and returns all
@@ -717,6 +771,11 @@ impl StandIn {
     pub fn registered_commands(&self) -> Vec<Value> {
         let st = self.shared.lock();
         st.guild_commands.iter().chain(&st.global_commands).cloned().collect()
+    }
+
+    /// The live connection serving `shard` (to match [`GatewayFrame::conn`]).
+    pub fn shard_connection(&self, shard: u64) -> Option<u32> {
+        self.shared.lock().gw.session(shard).and_then(|s| s.current.as_ref()).map(|(conn, _)| *conn)
     }
 
     /// The Identify payload of the current session, if any.
@@ -764,6 +823,59 @@ impl StandIn {
             st.requests.iter().find(|r| r.method == "POST" && r.path == path).cloned()
         })
         .await
+    }
+
+    /// Waits (without panicking) until `ir` is acknowledged; returns the callback type and the
+    /// time from the dispatch to the callback, or `None` when no valid callback came in time (a
+    /// callback after the interaction deadline is refused, as Discord does).
+    pub async fn wait_acked(&self, ir: &InteractionRef, timeout: Duration) -> Option<(u64, Duration)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(info) = self.shared.lock().interactions.get(&ir.token) {
+                if let (Some(kind), Some(at)) = (info.acked, info.acked_at) {
+                    return Some((kind, at.duration_since(info.created)));
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// How many requests the stand-in has seen: a mark for [`StandIn::wait_for_after`].
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().requests.len()
+    }
+
+    /// Waits (without panicking) for a request from `mark` on matching `pred`; each wake-up
+    /// looks only at the requests that arrived since the last one, so many concurrent waiters
+    /// stay cheap.
+    pub async fn wait_for_after(
+        &self,
+        mark: usize,
+        pred: impl Fn(&Recorded) -> bool,
+        timeout: Duration,
+    ) -> Option<Recorded> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut cursor = mark;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let st = self.shared.lock();
+                if let Some(found) = st.requests.get(cursor..).and_then(|new| new.iter().find(|r| pred(r))) {
+                    return Some(found.clone());
+                }
+                cursor = st.requests.len().max(cursor);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return None;
+            }
+        }
     }
 
     /// Every request concerning `ir`: its callback and its webhook (follow-up, original) calls.
@@ -881,38 +993,51 @@ impl StandIn {
     ///
     /// # Panics
     /// When no client is connected (e.g. right after a reconnect, before the new connection).
-    fn control(&self, ctl: Ctl) {
+    fn control(&self, ctl: impl Fn() -> Ctl) {
         let st = self.shared.lock();
-        let (_, tx) = st.gw.current.as_ref().expect("stand-in: no gateway client is connected");
-        tx.send(ctl).expect("stand-in: the gateway connection is gone");
+        let live: Vec<_> = st.gw.shards.values().filter_map(|s| s.current.as_ref()).collect();
+        assert!(!live.is_empty(), "stand-in: no gateway client is connected");
+        for (_, tx) in live {
+            tx.send(ctl()).expect("stand-in: the gateway connection is gone");
+        }
+    }
+
+    /// Sends a dispatch on the shard that serves `guild` (shard 0 for DMs).
+    fn dispatch_to(&self, guild: Option<u64>, t: &str, d: Value) {
+        let st = self.shared.lock();
+        let shard = guild.map_or(0, |g| st.gw.shard_of_guild(g));
+        let tx = st.gw.sender(shard).unwrap_or_else(|| panic!("stand-in: no gateway client serves shard {shard}"));
+        tx.send(Ctl::Dispatch(t.to_string(), d)).expect("stand-in: the gateway connection is gone");
     }
 
     /// Sends op 7 Reconnect: the client should reconnect and resume.
     pub fn send_reconnect(&self) {
-        self.control(Ctl::Reconnect);
+        self.control(|| Ctl::Reconnect);
     }
 
     /// Sends op 9 Invalid Session; when not `resumable` the session is forgotten too.
     pub fn invalid_session(&self, resumable: bool) {
-        self.control(Ctl::InvalidSession(resumable));
+        self.control(|| Ctl::InvalidSession(resumable));
     }
 
     /// Drops the TCP connection without a close frame.
     pub fn drop_connection(&self) {
-        self.control(Ctl::Drop);
+        self.control(|| Ctl::Drop);
     }
 
     /// Closes the websocket with a close code (4000 unknown error, 4004 auth failed, ...).
     pub fn close_gateway(&self, code: u16, reason: &str) {
-        self.control(Ctl::Close(code, reason.to_string()));
+        self.control(|| Ctl::Close(code, reason.to_string()));
     }
 
     // ----- injected events -----
 
-    /// Sends a raw dispatch (`t`, `d`) once a client is ready.
+    /// Sends a raw dispatch (`t`, `d`) once a client is ready, on the shard of `d`'s
+    /// `guild_id` (shard 0 without one).
     pub async fn dispatch(&self, t: &str, d: Value) {
         self.wait_ready(CONNECT_WAIT).await;
-        self.control(Ctl::Dispatch(t.to_string(), d));
+        let guild = d["guild_id"].as_str().and_then(|g| g.parse().ok());
+        self.dispatch_to(guild, t, d);
     }
 
     fn user_spec(&self, user: u64) -> UserSpec {
@@ -971,12 +1096,13 @@ impl StandIn {
                 r: r.clone(),
                 created: Instant::now(),
                 acked: None,
+                acked_at: None,
                 original_message_id: None,
                 component_message_id,
                 metadata,
             },
         );
-        self.control(Ctl::Dispatch("INTERACTION_CREATE".into(), payload));
+        self.dispatch_to(r.guild_id, "INTERACTION_CREATE", payload);
         r
     }
 
@@ -1264,7 +1390,7 @@ impl StandIn {
         let deliver = {
             let mut st = self.shared.lock();
             st.messages.insert(id, payload.clone());
-            let ok = st.gw.intents & GatewayIntents::DIRECT_MESSAGES.bits() != 0;
+            let ok = st.gw.session(0).is_some_and(|s| s.intents & GatewayIntents::DIRECT_MESSAGES.bits() != 0);
             if !ok {
                 st.notes.push(format!(
                     "MESSAGE_CREATE {id} (DM from {user}) not delivered: the client did not identify with DIRECT_MESSAGES"
@@ -1273,7 +1399,7 @@ impl StandIn {
             ok
         };
         if deliver {
-            self.control(Ctl::Dispatch("MESSAGE_CREATE".into(), payload));
+            self.dispatch_to(None, "MESSAGE_CREATE", payload);
         }
         MessageRef { id, channel_id }
     }
@@ -2010,7 +2136,9 @@ fn echo_message_create(st: &mut Inner, message: &Value, guild: bool) {
         return;
     }
     let needed = if guild { GatewayIntents::GUILD_MESSAGES } else { GatewayIntents::DIRECT_MESSAGES };
-    if st.gw.intents & needed.bits() == 0 || !st.gw.ready {
+    let shard = if guild { st.gw.shard_of_guild(st.world.guild_id) } else { 0 };
+    let Some(session) = st.gw.session(shard) else { return };
+    if session.intents & needed.bits() == 0 || !session.ready {
         return;
     }
     let mut event = message.clone();
@@ -2022,7 +2150,7 @@ fn echo_message_create(st: &mut Inner, message: &Value, guild: bool) {
         }
         event["member"] = member;
     }
-    if let Some((_, tx)) = &st.gw.current {
+    if let Some(tx) = st.gw.sender(shard) {
         let _ = tx.send(Ctl::Dispatch("MESSAGE_CREATE".into(), event));
     }
 }
@@ -2212,6 +2340,7 @@ fn interaction_callback(shared: &Shared, req: &Req, id: &str, token: &str) -> Re
         _ => unreachable!("checked above"),
     }
     info.acked = Some(kind);
+    info.acked_at = Some(Instant::now());
     st.interactions.insert(token.to_string(), info);
     drop(st);
     shared.changed.notify_waiters();
@@ -2325,7 +2454,11 @@ fn log_frame(shared: &Shared, frame: GatewayFrame) {
 /// Sends one payload, zlib-compressing large dispatches when the client asked for it.
 async fn send_payload(shared: &Shared, socket: &mut WebSocket, conn: u32, payload: Value) -> bool {
     let text = payload.to_string();
-    let compress = shared.lock().gw.compress && payload["op"] == 0 && text.len() > COMPRESS_OVER;
+    let compress = {
+        let st = shared.lock();
+        let session = st.gw.shard_of_conn(conn).and_then(|s| st.gw.session(s));
+        session.is_some_and(|s| s.compress) && payload["op"] == 0 && text.len() > COMPRESS_OVER
+    };
     log_frame(
         shared,
         GatewayFrame {
@@ -2366,9 +2499,11 @@ async fn close(shared: &Shared, socket: &mut WebSocket, conn: u32, code: u16, re
     let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() }))).await;
 }
 
-fn dispatch_payload(st: &mut Inner, t: &str, d: Value) -> Value {
-    st.gw.seq += 1;
-    json!({"op": 0, "t": t, "s": st.gw.seq, "d": d})
+/// A dispatch with the next sequence number of `shard`'s session.
+fn dispatch_payload(st: &mut Inner, shard: u64, t: &str, d: Value) -> Value {
+    let session = st.gw.shards.entry(shard).or_default();
+    session.seq += 1;
+    json!({"op": 0, "t": t, "s": session.seq, "d": d})
 }
 
 /// What the connection loop should do after handling a client frame.
@@ -2382,13 +2517,13 @@ fn token_ok(world: &World, token: &str) -> bool {
     token.strip_prefix("Bot ").unwrap_or(token) == world.token
 }
 
-fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
+fn on_client_frame(shared: &Shared, conn: u32, frame: &Value) -> Next {
     let mut st = shared.lock();
     match frame["op"].as_u64() {
         Some(1) => Next::Send(vec![json!({"op": 11, "d": null})]),
         Some(2) => {
             let d = &frame["d"];
-            if st.gw.ready {
+            if st.gw.shard_of_conn(conn).is_some_and(|s| st.gw.shard_ready(s)) {
                 return Next::Close(4005, "Already authenticated.");
             }
             if !token_ok(&st.world, d["token"].as_str().unwrap_or("")) {
@@ -2406,13 +2541,25 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
             if shard[0] >= shard[1] {
                 return Next::Close(4010, "Invalid shard.");
             }
-            st.gw.intents = intents;
-            st.gw.compress = d["compress"] == true;
+            let Some(tx) = st.gw.conns.get(&conn).map(|(_, tx)| tx.clone()) else {
+                return Next::Close(4000, "Unknown error.");
+            };
+            let session_id = format!("{:032x}", u128::from(payloads::snowflake()) * 0x9E37_79B9_7F4A_7C15);
+            st.gw.shard_count = shard[1];
             st.gw.identify = Some(d.clone());
             st.gw.identifies += 1;
-            st.gw.seq = 0;
-            let session_id = format!("{:032x}", u128::from(payloads::snowflake()) * 0x9E37_79B9_7F4A_7C15);
-            st.gw.session_id = Some(session_id.clone());
+            st.gw.conns.insert(conn, (Some(shard[0]), tx.clone()));
+            st.gw.shards.insert(
+                shard[0],
+                Session {
+                    current: Some((conn, tx)),
+                    session_id: Some(session_id.clone()),
+                    seq: 0,
+                    intents,
+                    compress: d["compress"] == true,
+                    ready: false,
+                },
+            );
             let allowed = st.world.allowed_privileged_intents;
             let mut app_flags = 0u64;
             if allowed & GatewayIntents::GUILD_PRESENCES.bits() != 0 {
@@ -2426,8 +2573,10 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
             }
             let world = st.world.clone();
             let ready = payloads::ready(&world, &session_id, &gateway_url(&shared.base_url), shard, app_flags);
-            let mut out = vec![dispatch_payload(&mut st, "READY", ready)];
-            if intents & GatewayIntents::GUILDS.bits() != 0 {
+            let mut out = vec![dispatch_payload(&mut st, shard[0], "READY", ready)];
+            if st.gw.shard_of_guild(world.guild_id) != shard[0] {
+                st.notes.push(format!("no GUILD_CREATE on shard {shard:?}: the guild belongs to another shard"));
+            } else if intents & GatewayIntents::GUILDS.bits() != 0 {
                 // Without GUILD_PRESENCES Discord sends only the bot's own member (and members in
                 // voice) in GUILD_CREATE; the rest come from Request Guild Members.
                 let mut members = vec![payloads::bot_member(&world)];
@@ -2439,30 +2588,44 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
                             .into(),
                     );
                 }
-                out.push(dispatch_payload(&mut st, "GUILD_CREATE", payloads::guild_create(&world, members)));
+                out.push(dispatch_payload(&mut st, shard[0], "GUILD_CREATE", payloads::guild_create(&world, members)));
             } else {
                 st.notes.push("no GUILD_CREATE: the client did not identify with GUILDS".into());
             }
-            st.gw.ready = true;
+            if let Some(session) = st.gw.shards.get_mut(&shard[0]) {
+                session.ready = true;
+            }
             Next::Send(out)
         }
         Some(6) => {
             let d = &frame["d"];
-            let same_session = st.gw.session_id.is_some() && d["session_id"].as_str() == st.gw.session_id.as_deref();
             if !token_ok(&st.world, d["token"].as_str().unwrap_or("")) {
                 return Next::Close(4004, "Authentication failed.");
             }
-            if !same_session {
+            let wanted = d["session_id"].as_str();
+            let shard = st.gw.shards.iter().find(|(_, s)| s.session_id.is_some() && s.session_id.as_deref() == wanted);
+            let Some(shard) = shard.map(|(id, _)| *id) else {
                 return Next::Send(vec![json!({"op": 9, "d": false})]);
-            }
+            };
+            let Some(tx) = st.gw.conns.get(&conn).map(|(_, tx)| tx.clone()) else {
+                return Next::Close(4000, "Unknown error.");
+            };
+            st.gw.conns.insert(conn, (Some(shard), tx.clone()));
             st.gw.resumes += 1;
-            st.gw.ready = true;
+            if let Some(session) = st.gw.shards.get_mut(&shard) {
+                session.current = Some((conn, tx));
+                session.ready = true;
+            }
             // Nothing was missed while disconnected: replay nothing.
-            Next::Send(vec![dispatch_payload(&mut st, "RESUMED", json!({"_trace": ["somebot-standin"]}))])
+            Next::Send(vec![dispatch_payload(&mut st, shard, "RESUMED", json!({"_trace": ["somebot-standin"]}))])
         }
         Some(8) => {
             let d = &frame["d"];
-            if st.gw.intents & GatewayIntents::GUILD_MEMBERS.bits() == 0 {
+            let Some(shard) = st.gw.shard_of_conn(conn) else {
+                return Next::Close(4003, "Not authenticated.");
+            };
+            let intents = st.gw.session(shard).map_or(0, |s| s.intents);
+            if intents & GatewayIntents::GUILD_MEMBERS.bits() == 0 {
                 st.notes.push("Request Guild Members ignored: the client did not identify with GUILD_MEMBERS".into());
                 return Next::Continue;
             }
@@ -2506,7 +2669,7 @@ fn on_client_frame(shared: &Shared, frame: &Value) -> Next {
             if let Some(nonce) = d.get("nonce").filter(|n| n.is_string()) {
                 chunk["nonce"] = nonce.clone();
             }
-            Next::Send(vec![dispatch_payload(&mut st, "GUILD_MEMBERS_CHUNK", chunk)])
+            Next::Send(vec![dispatch_payload(&mut st, shard, "GUILD_MEMBERS_CHUNK", chunk)])
         }
         Some(3 | 4 | 31) => Next::Continue,
         _ => Next::Close(4001, "Unknown opcode."),
@@ -2518,8 +2681,8 @@ async fn gateway_conn(shared: Arc<Shared>, mut socket: WebSocket, params: HashMa
     let (conn, heartbeat) = {
         let mut st = shared.lock();
         st.next_conn += 1;
-        st.gw.current = Some((st.next_conn, tx));
-        st.gw.ready = false;
+        let conn = st.next_conn;
+        st.gw.conns.insert(conn, (None, tx));
         (st.next_conn, st.world.heartbeat_interval_ms)
     };
     shared.changed.notify_waiters();
@@ -2536,9 +2699,12 @@ async fn gateway_conn(shared: Arc<Shared>, mut socket: WebSocket, params: HashMa
         connection_loop(&shared, &mut socket, conn, &mut rx).await;
     }
     let mut st = shared.lock();
-    if st.gw.current.as_ref().is_some_and(|(c, _)| *c == conn) {
-        st.gw.current = None;
-        st.gw.ready = false;
+    st.gw.conns.remove(&conn);
+    for session in st.gw.shards.values_mut() {
+        if session.current.as_ref().is_some_and(|(c, _)| *c == conn) {
+            session.current = None;
+            session.ready = false;
+        }
     }
     drop(st);
     shared.changed.notify_waiters();
@@ -2579,7 +2745,7 @@ async fn connection_loop(shared: &Shared, socket: &mut WebSocket, conn: u32, rx:
                     s: None,
                     d: frame["d"].clone(),
                     close: None, compressed: false });
-                match on_client_frame(shared, &frame) {
+                match on_client_frame(shared, conn, &frame) {
                     Next::Continue => {},
                     Next::Send(payloads) => {
                         for p in payloads {
@@ -2598,14 +2764,21 @@ async fn connection_loop(shared: &Shared, socket: &mut WebSocket, conn: u32, rx:
             ctl = rx.recv() => {
                 let Some(ctl) = ctl else { return };
                 let payload = match ctl {
-                    Ctl::Dispatch(t, d) => dispatch_payload(&mut shared.lock(), &t, d),
+                    Ctl::Dispatch(t, d) => {
+                        let mut st = shared.lock();
+                        let shard = st.gw.shard_of_conn(conn).unwrap_or(0);
+                        dispatch_payload(&mut st, shard, &t, d)
+                    },
                     Ctl::Reconnect => json!({"op": 7, "d": null}),
                     Ctl::InvalidSession(resumable) => {
                         let mut st = shared.lock();
-                        if !resumable {
-                            st.gw.session_id = None;
+                        let shard = st.gw.shard_of_conn(conn);
+                        if let Some(session) = shard.and_then(|s| st.gw.shards.get_mut(&s)) {
+                            if !resumable {
+                                session.session_id = None;
+                            }
+                            session.ready = false;
                         }
-                        st.gw.ready = false;
                         json!({"op": 9, "d": resumable})
                     },
                     Ctl::Drop => {
