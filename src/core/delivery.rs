@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::core::errors::HandlerResult;
 use crate::core::{Effect, Message, Outcome};
@@ -185,6 +185,7 @@ impl App {
         };
         let n = timers.len();
         for timer in timers {
+            debug!(timer = timer.id, kind = %timer.kind, subject = timer.subject_id, "timer fired");
             let feature = timer.kind.split('.').next().unwrap_or_default().to_string();
             // Each feature with timers adds an arm here.
             let result: HandlerResult<Outcome> = match timer.kind.as_str() {
