@@ -48,6 +48,15 @@ pub fn fold(s: &str) -> String {
 impl Store {
     /// Remembers the language a user last used, so direct messages can use it.
     pub async fn remember_locale(&self, user_id: u64, locale: Locale, now: i64) -> sqlx::Result<()> {
+        // Every interaction calls this; a read is enough when nothing changed (the common case),
+        // which spares a write (and, on SQLite, the single writer's lock).
+        let known: Option<(String,)> = sqlx::query_as("SELECT locale FROM users WHERE user_id = $1")
+            .bind(id::to_db(user_id))
+            .fetch_optional(self.pool())
+            .await?;
+        if known.is_some_and(|(code,)| code == locale.code()) {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO users (user_id, locale, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at",

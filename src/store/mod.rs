@@ -63,9 +63,12 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
+        // SQLite takes one writer at a time; several connections of one process would queue for
+        // its lock in SQLite's busy handler, which sleeps in steps of up to 100 ms (the load
+        // benchmark showed it in the p99). One connection queues them fairly in the pool instead;
+        // every statement is short and none holds a transaction across an await.
         let max = match backend {
-            Backend::Sqlite if url.contains(":memory:") => 1,
-            Backend::Sqlite => 4,
+            Backend::Sqlite => 1,
             Backend::Postgres => 10,
         };
         let pool = AnyPoolOptions::new()
