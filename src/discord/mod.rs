@@ -84,8 +84,8 @@ pub struct Handler {
 
 impl Handler {
     /// A handler over the core.
-    pub fn new(app: App, guild_id: Option<u64>, in_flight: Arc<InFlight>, http: Arc<Http>) -> Self {
-        Handler { app, guild_id, in_flight, deliverer: DiscordDeliverer { http } }
+    pub fn new(app: App, guild_id: Option<u64>, in_flight: Arc<InFlight>, deliverer: DiscordDeliverer) -> Self {
+        Handler { app, guild_id, in_flight, deliverer }
     }
 
     /// Delivers what an interaction queued, at once; a failure hook's message is shown to the
@@ -424,14 +424,16 @@ pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Runni
         None => (None, None),
     };
     let in_flight = Arc::new(InFlight::default());
-    let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), http.clone());
+    let deliverer = DiscordDeliverer::new(http.clone(), cfg.api_url.as_deref());
+    let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), deliverer);
     let mut client = serenity::client::ClientBuilder::new_with_http(http_for_client(&cfg, &token), intents())
         .event_handler(handler)
         .await
         .map_err(|e| StartError::Client(e.to_string()))?;
     let shards = client.shard_manager.clone();
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(background_worker(app.clone(), DiscordDeliverer { http }, stop_rx));
+    let worker =
+        tokio::spawn(background_worker(app.clone(), DiscordDeliverer::new(http, cfg.api_url.as_deref()), stop_rx));
     let shard = cfg.shard;
     let client_task = tokio::spawn(async move {
         let r = match shard {

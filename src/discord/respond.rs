@@ -240,42 +240,166 @@ impl Target<'_> {
 }
 
 /// Delivers stored messages through Discord's REST API.
+///
+/// In production serenity's rate limiter comes first: it waits out a 429 itself and retries.
+/// Behind a proxy (`DISCORD_API_URL`, a rate-limiting proxy or the test stand-in) that limiter is
+/// off (see shared/discord/NOTES.md), and serenity's `ErrorResponse` drops Discord's
+/// `retry_after`. There the deliverer sends its two requests (open a DM, post a message) itself,
+/// so that a 429 tells the outbox exactly when to try again.
 pub struct DiscordDeliverer {
     pub http: std::sync::Arc<Http>,
+    direct: Option<Direct>,
+}
+
+/// The deliverer's own request path: the API base and a client.
+struct Direct {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl DiscordDeliverer {
+    /// A deliverer over `http`; `api_url` is `DISCORD_API_URL` when set.
+    pub fn new(http: std::sync::Arc<Http>, api_url: Option<&str>) -> Self {
+        let direct = api_url.filter(|_| http.ratelimiter.is_none()).map(|base| Direct {
+            base: base.trim_end_matches('/').to_string(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
+        });
+        DiscordDeliverer { http, direct }
+    }
 }
 
 /// Discord's JSON error code for "Cannot send messages to this user".
 const CANNOT_DM: isize = 50007;
 
+/// How a failed answer from Discord is handled: 429 and 5xx are worth another try (a 429 after
+/// its `retry_after`), a refused DM or a bad request is not.
+fn classify_status(status: u16, code: isize, message: &str, retry_after_ms: Option<i64>) -> DeliveryError {
+    let reason = format!("HTTP {status} code {code}: {message}");
+    if status == 429 || status >= 500 {
+        DeliveryError::Transient { retry_after_ms, reason }
+    } else if code == CANNOT_DM || status == 403 || status == 404 || status == 400 {
+        DeliveryError::Permanent(reason)
+    } else {
+        DeliveryError::Transient { retry_after_ms: None, reason }
+    }
+}
+
 fn classify(err: serenity::Error) -> DeliveryError {
     use serenity::all::HttpError;
     match err {
+        // Through serenity's own path its limiter already waited out any 429.
         serenity::Error::Http(HttpError::UnsuccessfulRequest(resp)) => {
-            let status = resp.status_code.as_u16();
-            let reason = format!("HTTP {status} code {}: {}", resp.error.code, resp.error.message);
-            if status == 429 || status >= 500 {
-                // serenity 0.12's ErrorResponse keeps no headers and drops `retry_after` from the
-                // body, so the outbox's own backoff (5 s doubling) applies; it is longer than the
-                // per-route waits Discord asks of DMs.
-                DeliveryError::Transient { retry_after_ms: None, reason }
-            } else if resp.error.code == CANNOT_DM || status == 403 || status == 404 || status == 400 {
-                DeliveryError::Permanent(reason)
-            } else {
-                DeliveryError::Transient { retry_after_ms: None, reason }
-            }
+            classify_status(resp.status_code.as_u16(), resp.error.code, &resp.error.message, None)
         }
         // Connection reset, timeout, DNS: the network, not the request.
         other => DeliveryError::Transient { retry_after_ms: None, reason: other.to_string() },
     }
 }
 
+/// Discord's wait after a 429, in milliseconds: the body's `retry_after` (seconds, fractional),
+/// else the `Retry-After` header (whole seconds).
+pub fn retry_after_ms(body: &serde_json::Value, header: Option<&str>) -> Option<i64> {
+    let secs = body["retry_after"].as_f64().or_else(|| header.and_then(|h| h.trim().parse::<f64>().ok()))?;
+    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).ceil() as i64)
+}
+
+impl Direct {
+    /// POSTs `body` (with `files` as multipart) to `path` under the API and returns the JSON
+    /// answer, or how the failure is to be handled.
+    async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        mut body: serde_json::Value,
+        files: &[crate::core::reply::FileAttachment],
+    ) -> Result<serde_json::Value, DeliveryError> {
+        let url = format!("{}/api/v10{path}", self.base);
+        let mut req = self
+            .client
+            .post(url)
+            .header(reqwest::header::AUTHORIZATION, token)
+            .header(reqwest::header::USER_AGENT, "DiscordBot (https://github.com/volda-kommune/somebot, 0.1)");
+        if files.is_empty() {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string());
+        } else {
+            body["attachments"] =
+                files.iter().enumerate().map(|(i, f)| serde_json::json!({"id": i, "filename": f.filename})).collect();
+            let mut form = reqwest::multipart::Form::new().text("payload_json", body.to_string());
+            for (i, f) in files.iter().enumerate() {
+                let part = reqwest::multipart::Part::bytes(f.data.clone()).file_name(f.filename.clone());
+                form = form.part(format!("files[{i}]"), part);
+            }
+            req = req.multipart(form);
+        }
+        let network = |e: reqwest::Error| DeliveryError::Transient { retry_after_ms: None, reason: e.to_string() };
+        let resp = req.send().await.map_err(network)?;
+        let status = resp.status().as_u16();
+        let header = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let text = resp.text().await.map_err(network)?;
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if (200..300).contains(&status) {
+            return Ok(json);
+        }
+        let code = json["code"].as_i64().unwrap_or(0) as isize;
+        let message = json["message"].as_str().unwrap_or("");
+        let wait = if status == 429 { retry_after_ms(&json, header.as_deref()) } else { None };
+        Err(classify_status(status, code, message, wait))
+    }
+}
+
 impl Deliverer for DiscordDeliverer {
     async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
         let http = &*self.http;
-        let channel = match target {
-            OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id,
-            OutboxTarget::Channel(c) => serenity::all::ChannelId::new(c),
+        let Some(direct) = &self.direct else {
+            let channel = match target {
+                OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id,
+                OutboxTarget::Channel(c) => serenity::all::ChannelId::new(c),
+            };
+            return channel.send_message(http, create_message(message)).await.map(|_| ()).map_err(classify);
         };
-        channel.send_message(http, create_message(message)).await.map(|_| ()).map_err(classify)
+        let token = http.token();
+        let channel = match target {
+            OutboxTarget::User(u) => {
+                let dm = direct
+                    .post(token, "/users/@me/channels", serde_json::json!({"recipient_id": u.to_string()}), &[])
+                    .await?;
+                dm["id"].as_str().and_then(|id| id.parse::<u64>().ok()).ok_or_else(|| DeliveryError::Transient {
+                    retry_after_ms: None,
+                    reason: "a DM channel without an id".into(),
+                })?
+            }
+            OutboxTarget::Channel(c) => c,
+        };
+        // The same builder as serenity's path, without the files (they go as multipart parts).
+        let bare = Message { attachments: Vec::new(), ..message.clone() };
+        let body = serde_json::to_value(create_message(&bare)).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        direct.post(token, &format!("/channels/{channel}/messages"), body, &message.attachments).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn retry_after_comes_from_the_body_else_the_header() {
+        assert_eq!(retry_after_ms(&json!({"retry_after": 2.5, "global": false}), Some("3")), Some(2_500));
+        assert_eq!(retry_after_ms(&json!({"retry_after": 0.0011}), None), Some(2));
+        assert_eq!(retry_after_ms(&json!({"message": "slow down"}), Some("7")), Some(7_000));
+        assert_eq!(retry_after_ms(&json!({}), None), None);
+        assert_eq!(retry_after_ms(&json!({"retry_after": -1.0}), Some("x")), None);
+    }
+
+    #[test]
+    fn statuses_are_sorted_into_retry_and_give_up() {
+        let rate = classify_status(429, 0, "You are being rate limited.", Some(2_500));
+        assert!(matches!(rate, DeliveryError::Transient { retry_after_ms: Some(2_500), .. }));
+        assert!(matches!(classify_status(502, 0, "Bad Gateway", None), DeliveryError::Transient { .. }));
+        assert!(matches!(classify_status(403, CANNOT_DM, "Cannot send messages", None), DeliveryError::Permanent(_)));
+        assert!(matches!(classify_status(400, 50035, "Invalid Form Body", None), DeliveryError::Permanent(_)));
     }
 }

@@ -349,8 +349,11 @@ pub struct Recorded {
     pub status: u16,
     /// The JSON the stand-in answered, if any.
     pub response: Option<Value>,
-    /// Whether the answer came from `fail_next`.
+    /// Whether the answer came from `fail_next` (or the connection was reset by `reset_next`:
+    /// status 0).
     pub injected_fault: bool,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -474,8 +477,14 @@ pub struct MessageRef {
 /// What a fault does.
 #[derive(Clone, Debug)]
 enum FaultKind {
-    Respond { status: u16, body: Value, headers: Vec<(String, String)> },
+    Respond {
+        status: u16,
+        body: Value,
+        headers: Vec<(String, String)>,
+    },
     Delay(Duration),
+    /// Drop the connection without an answer, before the request is handled.
+    Reset,
 }
 
 #[derive(Clone, Debug)]
@@ -971,6 +980,12 @@ impl StandIn {
             ]);
         }
         self.push_fault(method, path_prefix, times, FaultKind::Respond { status: 429, body, headers });
+    }
+
+    /// The next `times` matching requests get no answer at all: the connection is dropped before
+    /// the request is handled (the client sees a connection error, nothing was stored).
+    pub fn reset_next(&self, method: &str, path_prefix: &str, times: usize) {
+        self.push_fault(method, path_prefix, times, FaultKind::Reset);
     }
 
     /// The next `times` matching requests are answered only after `delay`.
@@ -1674,6 +1689,7 @@ async fn rest(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     let full_path = uri.path().to_string();
     let Some(path) = full_path.strip_prefix("/api/v10") else {
         return to_response(Reply::not_found());
@@ -1704,6 +1720,29 @@ async fn rest(
         })
     };
     let mut injected = false;
+    if matches!(fault, Some(FaultKind::Reset)) {
+        {
+            let mut st = shared.lock();
+            let seq = st.requests.len();
+            st.requests.push(Recorded {
+                seq,
+                method: req.method.clone(),
+                path: req.path.clone(),
+                query: req.query.clone(),
+                headers: req.headers.clone(),
+                body: req.body.clone(),
+                status: 0,
+                response: None,
+                injected_fault: true,
+                at: arrived,
+            });
+        }
+        shared.changed.notify_waiters();
+        // Unwinding out of the handler ends hyper's connection task without an answer: the
+        // client sees the connection close. `resume_unwind` skips the panic hook (no noise), and
+        // the server goes on accepting connections.
+        std::panic::resume_unwind(Box::new("stand-in: injected connection reset"));
+    }
     let reply = match fault {
         Some(FaultKind::Respond { status, body, headers }) => {
             injected = true;
@@ -1713,6 +1752,7 @@ async fn rest(
             tokio::time::sleep(d).await;
             route(&shared, &req)
         }
+        Some(FaultKind::Reset) => unreachable!("handled above"),
         None => route(&shared, &req),
     };
 
@@ -1729,6 +1769,7 @@ async fn rest(
             status: reply.status,
             response: reply.body.clone(),
             injected_fault: injected,
+            at: arrived,
         });
     }
     shared.changed.notify_waiters();
