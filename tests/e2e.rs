@@ -797,6 +797,56 @@ async fn a_dm_that_discord_refuses_with_a_5xx_is_retried_from_the_outbox() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_dm_is_retried_after_discords_retry_after() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    // Discord answers the first DM post with 429 and asks for 2.5 s.
+    s.rate_limit_next("POST", "/channels/", 1, 2.5, false);
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let limited = s.wait_for(|r| r.injected_fault && r.status == 429, WAIT).await;
+    let retried = s
+        .wait_for(
+            |r| r.seq > limited.seq && !r.injected_fault && r.path == limited.path && r.status == 200,
+            Duration::from_secs(20),
+        )
+        .await;
+    let waited = retried.at.duration_since(limited.at);
+    assert!(waited >= Duration::from_millis(2_500), "retried after {waited:?}, before Discord's retry_after");
+    // The outbox's own backoff would wait 5 s; the worker looks every second.
+    assert!(waited < Duration::from_millis(4_600), "retried after {waited:?}: retry_after was not used");
+    assert!(retried.json().unwrap().to_string().contains("nc:"), "the first question arrives");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_connection_reset_loses_no_message() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    // The connection drops, without an answer, when the bot posts the first question.
+    s.reset_next("POST", "/channels/", 1);
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let reset = s.wait_for(|r| r.injected_fault && r.status == 0, WAIT).await;
+    let delivered =
+        s.wait_for(|r| r.seq > reset.seq && r.path == reset.path && r.status == 200, Duration::from_secs(20)).await;
+    assert!(delivered.json().unwrap().to_string().contains("nc:"), "the first question arrives");
+    let deadline = std::time::Instant::now() + WAIT;
+    while bot.store.outbox_pending().await.unwrap() != 0 {
+        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Once, not twice: the question is in the DM channel one time.
+    let dm = s.dm_channel_of(ids::EMPLOYEE).unwrap();
+    let copies = s.messages_in(dm).iter().filter(|m| m.to_string().contains(":choose")).count();
+    assert_eq!(copies, 1);
+    // The stand-in's server goes on serving after the dropped connection.
+    let ir = s.slash_command(ids::EMPLOYEE, "help", json!([])).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn a_slow_evidence_download_is_deferred_within_three_seconds() {
     let bot = Bot::start().await;
     let s = &bot.standin;
