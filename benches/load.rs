@@ -809,6 +809,12 @@ async fn run(opts: Options) -> ExitCode {
     }
     let floor = results[0].p99_of("/ping").unwrap_or_default();
     report.push_str("### Targets\n\n");
+    if cfg!(debug_assertions) {
+        report.push_str(
+            "(An unoptimised build, as `cargo test --bench load` makes: only the errors count; \
+             `cargo bench --bench load` gives the figures to compare with the targets.)\n\n",
+        );
+    }
     for r in &results[1..] {
         for what in ["/guideline ask", "/guideline <section>"] {
             let p99 = r.p99_of(what).unwrap_or_default();
