@@ -2,6 +2,8 @@
 
 mod dbs;
 
+use somebot::store::questions::{new_question_id, AskedQuestion};
+
 #[tokio::test]
 async fn migrations_apply_once_and_are_idempotent() {
     for db in dbs::all().await {
@@ -18,9 +20,32 @@ async fn questions_votes_and_gaps_round_trip() {
     for db in dbs::all().await {
         let s = &db.store;
         let ids = vec!["3f".to_string(), "3b".to_string()];
-        let answered = s.record_question(1_000, "nn", "Kan eg bruke jobbmailen privat?", &ids, false).await.unwrap();
-        let declined = s.record_question(2_000, "en", "When is lunch? 🥪 «æøå»", &[], true).await.unwrap();
-        assert_ne!(answered, declined);
+        let answered = new_question_id(1_000);
+        let declined = new_question_id(2_000);
+        assert!(answered > 0 && declined > answered, "ids sort by time");
+        let asked =
+            |id: i64, at: i64, locale: &str, question: &str, point_ids: &[String], declined: bool| AskedQuestion {
+                id,
+                asked_at: at,
+                locale: locale.into(),
+                question: question.into(),
+                point_ids: point_ids.to_vec(),
+                declined,
+                vote: 0,
+            };
+        s.write_records(
+            &[(12, somebot::i18n::Locale::En, 1_000)],
+            &[
+                asked(answered, 1_000, "nn", "Kan eg bruke jobbmailen privat?", &ids, false),
+                asked(declined, 2_000, "en", "When is lunch? 🥪 «æøå»", &[], true),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.locale_of(12).await.unwrap(), somebot::i18n::Locale::En);
+        // A taken id is skipped: the first question keeps its text, the batch is not lost.
+        s.write_records(&[], &[asked(declined, 3_000, "nn", "again", &[], true)]).await.unwrap();
+        assert_eq!(s.question(declined).await.unwrap().unwrap().question, "When is lunch? 🥪 «æøå»");
 
         let q = s.question(answered).await.unwrap().expect("stored");
         assert_eq!(q.point_ids, ids, "{}", db.label);
@@ -98,9 +123,23 @@ async fn members_are_found_by_name_mention_and_role() {
         assert_eq!(s.setting(g, "communications_role").await.unwrap().as_deref(), Some("8"));
         assert_eq!(s.settings(g).await.unwrap(), vec![("communications_role".into(), "8".into(), 3, 11)]);
 
-        s.remember_locale(9, somebot::i18n::Locale::En, 1).await.unwrap();
-        assert_eq!(s.locale_of(9).await.unwrap(), somebot::i18n::Locale::En);
-        assert_eq!(s.locale_of(10).await.unwrap(), somebot::i18n::Locale::Nn);
+        use somebot::i18n::Locale;
+        s.remember_locale(9, Locale::En, 1).await.unwrap();
+        assert_eq!(s.locale_of(9).await.unwrap(), Locale::En);
+        assert_eq!(s.locale_of(10).await.unwrap(), Locale::Nn);
+
+        // What an interaction carried is seen at once and stored once, not on every interaction.
+        assert!(s.saw_locale(11, Locale::En), "a new user's language needs storing");
+        assert_eq!(s.locale_of(11).await.unwrap(), Locale::En, "seen before it is stored");
+        s.remember_locale(11, Locale::En, 2).await.unwrap();
+        assert!(!s.saw_locale(11, Locale::En), "stored and unchanged: no write");
+        assert!(s.saw_locale(11, Locale::Nn), "a change needs storing again");
+        assert_eq!(s.locale_of(11).await.unwrap(), Locale::Nn);
+        s.remember_locale(11, Locale::Nn, 3).await.unwrap();
+        // Another process (a fresh store on the same database) reads what was stored.
+        let other = somebot::store::Store::connect(&db.url).await.unwrap();
+        assert_eq!(other.locale_of(11).await.unwrap(), Locale::Nn, "{}", db.label);
+        other.close().await;
         db.cleanup().await;
     }
 }

@@ -8,7 +8,7 @@ use tracing::{error, instrument};
 
 use crate::clock::Clock;
 use crate::core::errors::{reference_id, HandlerError, HandlerResult, UserError};
-use crate::core::{help, Actor, Input, Outcome};
+use crate::core::{help, Actor, Bookkeeping, Input, Outcome};
 use crate::guideline::handlers as guideline;
 use crate::i18n::t;
 use crate::store::Store;
@@ -70,16 +70,26 @@ impl App {
         App { store, clock, timings: Timings::default(), report_key }
     }
 
-    /// Handles one input from one actor. Never fails: errors become messages.
-    #[instrument(skip_all, fields(user = actor.user_id, input = input_kind(&input)))]
+    /// Handles one input from one actor, bookkeeping included. Never fails: errors become
+    /// messages. The sandbox and the tests use this; the Discord adapter answers first (see
+    /// [`App::handle_answer_first`]).
     pub async fn handle(&self, actor: &Actor, input: Input) -> Outcome {
+        let mut outcome = self.handle_answer_first(actor, input).await;
+        let after = std::mem::take(&mut outcome.after);
+        self.write_bookkeeping(&after).await;
+        outcome
+    }
+
+    /// Handles one input like [`App::handle`], but leaves the bookkeeping in
+    /// [`Outcome::after`] for the caller to write with [`App::write_bookkeeping`] once the answer
+    /// is sent: what the user waits for never waits on those writes. Effects are stored before
+    /// this returns, as always.
+    #[instrument(skip_all, fields(user = actor.user_id, input = input_kind(&input)))]
+    pub async fn handle_answer_first(&self, actor: &Actor, input: Input) -> Outcome {
         // Interactions carry the user's Discord language; remember it for later direct messages
-        // (which carry none).
-        if !matches!(input, Input::DirectMessage { .. }) {
-            if let Err(e) = self.store.remember_locale(actor.user_id, actor.locale, self.clock.now_ms()).await {
-                tracing::warn!(error = %e, "remembering the user's language failed");
-            }
-        }
+        // (which carry none). Handlers of this very input see it at once (`locale_of`).
+        let remember =
+            !matches!(input, Input::DirectMessage { .. }) && self.store.saw_locale(actor.user_id, actor.locale);
         let routed = match self.route(actor, input).await {
             Ok(mut outcome) => match self.enqueue(&outcome.effects).await {
                 Ok(ids) => {
@@ -90,7 +100,7 @@ impl App {
             },
             Err(e) => Err(e),
         };
-        match routed {
+        let mut outcome = match routed {
             Ok(outcome) => {
                 debug_assert!(
                     outcome.reply.check_limits().is_empty(),
@@ -106,6 +116,41 @@ impl App {
                 error!(reference = %reference, error = format!("{e:#}"), "internal error");
                 Outcome::ephemeral(t(actor.locale, "common.apology", &[("reference", &reference)]))
             }
+        };
+        if remember {
+            outcome.after.insert(0, Bookkeeping::RememberLocale { user_id: actor.user_id, locale: actor.locale });
+        }
+        outcome
+    }
+
+    /// Writes what [`App::handle_answer_first`] left for after the answer, in one transaction.
+    /// A failure is logged and costs only these records (questions missing from the log, a
+    /// language stored at the user's next interaction).
+    pub async fn write_bookkeeping(&self, after: &[Bookkeeping]) {
+        if after.is_empty() {
+            return;
+        }
+        let now = self.clock.now_ms();
+        let mut locales = Vec::new();
+        let mut questions = Vec::new();
+        for b in after {
+            match b {
+                Bookkeeping::RememberLocale { user_id, locale } => locales.push((*user_id, *locale, now)),
+                Bookkeeping::RecordQuestion { id, asked_at, locale, question, point_ids, declined } => {
+                    questions.push(crate::store::questions::AskedQuestion {
+                        id: *id,
+                        asked_at: *asked_at,
+                        locale: locale.code().to_string(),
+                        question: question.clone(),
+                        point_ids: point_ids.clone(),
+                        declined: *declined,
+                        vote: 0,
+                    })
+                }
+            }
+        }
+        if let Err(e) = self.store.write_records(&locales, &questions).await {
+            tracing::warn!(error = %e, records = after.len(), "writing records after the answer failed");
         }
     }
 

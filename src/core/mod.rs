@@ -2,6 +2,7 @@
 //! the terminal sandbox) translate their events into [`Input`] and render [`Outcome`].
 
 pub mod app;
+pub mod bookkeeping;
 pub mod commands;
 pub mod delivery;
 pub mod errors;
@@ -151,6 +152,19 @@ impl Effect {
     }
 }
 
+/// A record the core keeps once the answer is on its way: nothing the user waits for, and
+/// nothing that matters if the bot stops before writing it. The Discord adapter writes these
+/// after the interaction callback (see [`App::handle_answer_first`]), so no database write
+/// stands between a `/guideline` question and its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bookkeeping {
+    /// The language a user last used, for later direct messages (which carry none).
+    RememberLocale { user_id: u64, locale: Locale },
+    /// A `/guideline ask` question and what it was answered with; `id` is already on the
+    /// answer's feedback buttons.
+    RecordQuestion { id: i64, asked_at: i64, locale: Locale, question: String, point_ids: Vec<String>, declined: bool },
+}
+
 /// The core's answer to one input.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -158,17 +172,19 @@ pub struct Outcome {
     pub effects: Vec<Effect>,
     /// Outbox ids of the effects once [`App::handle`] has stored them.
     pub queued: Vec<i64>,
+    /// Records to write after answering (empty once [`App::handle`] returns).
+    pub after: Vec<Bookkeeping>,
 }
 
 impl Outcome {
     /// An answer with no side effects.
     pub fn reply(reply: Reply) -> Self {
-        Outcome { reply, effects: Vec::new(), queued: Vec::new() }
+        Outcome { reply, effects: Vec::new(), queued: Vec::new(), after: Vec::new() }
     }
 
     /// An answer with side effects.
     pub fn with_effects(reply: Reply, effects: Vec<Effect>) -> Self {
-        Outcome { reply, effects, queued: Vec::new() }
+        Outcome { reply, effects, queued: Vec::new(), after: Vec::new() }
     }
 
     /// A private text answer.

@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
 use crate::config::Config;
+use crate::core::bookkeeping::{Bookkeeper, BookkeeperTask};
 use crate::core::{Actor, Input, Outcome, Reply};
 use crate::i18n::Locale;
 use crate::App;
@@ -80,12 +81,19 @@ pub struct Handler {
     guild_id: Option<u64>,
     in_flight: Arc<InFlight>,
     deliverer: DiscordDeliverer,
+    bookkeeper: Bookkeeper,
 }
 
 impl Handler {
-    /// A handler over the core.
-    pub fn new(app: App, guild_id: Option<u64>, in_flight: Arc<InFlight>, deliverer: DiscordDeliverer) -> Self {
-        Handler { app, guild_id, in_flight, deliverer }
+    /// A handler over the core; what answers leave for later goes to `bookkeeper`.
+    pub fn new(
+        app: App,
+        guild_id: Option<u64>,
+        in_flight: Arc<InFlight>,
+        deliverer: DiscordDeliverer,
+        bookkeeper: Bookkeeper,
+    ) -> Self {
+        Handler { app, guild_id, in_flight, deliverer, bookkeeper }
     }
 
     /// Delivers what an interaction queued, at once; a failure hook's message is shown to the
@@ -137,7 +145,7 @@ impl Handler {
             if let Input::Command(c) = &mut input {
                 convert::download_attachments(c).await;
             }
-            self.app.handle(&actor, input).await
+            self.app.handle_answer_first(&actor, input).await
         };
         tokio::pin!(fut);
         let early = if may_defer {
@@ -156,6 +164,7 @@ impl Handler {
                     None => Ok(()),
                 };
                 self.deliver(&target, &outcome.queued).await;
+                self.bookkeeper.submit(&self.app, outcome.after).await;
                 r
             }
             None => {
@@ -176,6 +185,7 @@ impl Handler {
                     Reply::Modal(_) | Reply::Choices(_) | Reply::Nothing => Ok(()),
                 };
                 self.deliver(&target, &outcome.queued).await;
+                self.bookkeeper.submit(&self.app, outcome.after).await;
                 r
             }
         };
@@ -211,12 +221,13 @@ impl EventHandler for Handler {
             }
             Interaction::Autocomplete(i) => {
                 let actor = convert::command_actor(i);
-                let outcome = self.app.handle(&actor, convert::autocomplete(i)).await;
+                let outcome = self.app.handle_answer_first(&actor, convert::autocomplete(i)).await;
                 if let Some(r) = respond::initial_response(&outcome.reply) {
                     if let Err(e) = i.create_response(&ctx.http, r).await {
                         warn!(error = %e, "autocomplete answer failed");
                     }
                 }
+                self.bookkeeper.submit(&self.app, outcome.after).await;
             }
             Interaction::Component(i) => {
                 let actor = convert::component_actor(i);
@@ -368,6 +379,7 @@ pub struct Running {
     shards: Arc<serenity::gateway::ShardManager>,
     stop: tokio::sync::watch::Sender<bool>,
     in_flight: Arc<InFlight>,
+    bookkeeping: BookkeeperTask,
     app: App,
 }
 
@@ -388,6 +400,7 @@ impl Running {
         if !self.in_flight.wait_idle(Duration::from_secs(10)).await {
             warn!("some interactions were still running at shutdown");
         }
+        self.bookkeeping.stop().await;
         let _ = self.worker.await;
         if let Some(m) = self.metrics_task {
             m.abort();
@@ -425,7 +438,8 @@ pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Runni
     };
     let in_flight = Arc::new(InFlight::default());
     let deliverer = DiscordDeliverer::new(http.clone(), cfg.api_url.as_deref());
-    let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), deliverer);
+    let (bookkeeper, bookkeeping) = Bookkeeper::start(app.clone());
+    let handler = Handler::new(app.clone(), cfg.guild_id, in_flight.clone(), deliverer, bookkeeper);
     let mut client = serenity::client::ClientBuilder::new_with_http(http_for_client(&cfg, &token), intents())
         .event_handler(handler)
         .await
@@ -442,7 +456,17 @@ pub async fn start(cfg: Config, app: App, startup_attempts: u32) -> Result<Runni
         };
         r.map_err(|e| StartError::Client(e.to_string()))
     });
-    Ok(Running { metrics_addr, metrics_task, client_task: Some(client_task), worker, shards, stop, in_flight, app })
+    Ok(Running {
+        metrics_addr,
+        metrics_task,
+        client_task: Some(client_task),
+        worker,
+        shards,
+        stop,
+        in_flight,
+        bookkeeping,
+        app,
+    })
 }
 
 /// Connects and serves until SIGINT/SIGTERM, then finishes in-flight work.

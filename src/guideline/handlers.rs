@@ -8,7 +8,7 @@ use crate::core::commands::MAX_QUESTION;
 use crate::core::errors::{HandlerResult, UserError};
 use crate::core::reply::clip;
 use crate::core::{
-    ActionRow, Actor, ButtonStyle, Choice, CommandInput, Component, Embed, Message, Outcome, Reply, Tone,
+    ActionRow, Actor, Bookkeeping, ButtonStyle, Choice, CommandInput, Component, Embed, Message, Outcome, Reply, Tone,
 };
 use crate::guideline::{render, search, GuidelineDoc};
 use crate::i18n::{t, Locale};
@@ -171,9 +171,20 @@ pub async fn ask(app: &App, actor: &Actor, question: &str) -> HandlerResult<Outc
     }
     let outcome = search::search(question);
     let ids: Vec<String> = outcome.results.iter().map(|h| h.id.clone()).collect();
-    let qid = app.store.record_question(app.clock.now_ms(), locale.code(), question, &ids, outcome.declined).await?;
+    // The question is logged after the answer is sent (see `Bookkeeping`): its id is made here.
+    let now = app.clock.now_ms();
+    let qid = crate::store::questions::new_question_id(now);
     tracing::info!(question_id = qid, declined = outcome.declined, points = %ids.join(","), "guideline question answered");
-    Ok(Outcome::reply(Reply::Message(answer(locale, &outcome, Some(qid)))))
+    let mut reply = Outcome::reply(Reply::Message(answer(locale, &outcome, Some(qid))));
+    reply.after.push(Bookkeeping::RecordQuestion {
+        id: qid,
+        asked_at: now,
+        locale,
+        question: question.to_string(),
+        point_ids: ids,
+        declined: outcome.declined,
+    });
+    Ok(reply)
 }
 
 /// The answer to a question, as the bot shows it. `question_id` adds the feedback buttons.
@@ -347,7 +358,14 @@ pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResu
                 "down" => -1,
                 _ => return Err(UserError::new("common.expired").into()),
             };
-            if !app.store.vote_question(qid, vote).await? {
+            let mut found = app.store.vote_question(qid, vote).await?;
+            if !found && (0..10_000).contains(&(app.clock.now_ms() - (qid >> 20))) {
+                // The question is logged just after its answer is sent (the id holds its time);
+                // a click within moments of the answer can beat that write.
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                found = app.store.vote_question(qid, vote).await?;
+            }
+            if !found {
                 return Err(UserError::new("common.expired").into());
             }
             let key = if vote > 0 { "guideline.thanks-up" } else { "guideline.thanks-down" };

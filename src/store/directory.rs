@@ -1,7 +1,75 @@
 //! Users' languages, the server's member list and per-server settings.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use super::{id, Store};
 use crate::i18n::Locale;
+
+/// How long this process trusts what it saw of a user's language. Another process serving the
+/// same user (their DMs run on shard 0, their server on its own shard) may store a newer one;
+/// past this, the database is asked again.
+pub const LOCALE_FRESH: Duration = Duration::from_secs(600);
+/// At most this many users are remembered; the map is emptied when full.
+const LOCALE_CACHE_MAX: usize = 10_000;
+
+/// Stores a user's language: user id, language code, time.
+pub(super) const UPSERT_LOCALE: &str = "INSERT INTO users (user_id, locale, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at";
+
+/// The languages this process saw recently, and whether it stored them.
+#[derive(Debug, Default)]
+pub struct LocaleCache {
+    seen: Mutex<HashMap<u64, Seen>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    locale: Locale,
+    /// When this process last stored `locale` (None: not yet).
+    stored_at: Option<Instant>,
+    seen_at: Instant,
+}
+
+impl LocaleCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Seen>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records `locale` for `user_id`; true when it needs storing.
+    fn saw(&self, user_id: u64, locale: Locale) -> bool {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if map.len() >= LOCALE_CACHE_MAX && !map.contains_key(&user_id) {
+            map.clear();
+        }
+        let entry = map.entry(user_id).or_insert(Seen { locale, stored_at: None, seen_at: now });
+        if entry.locale != locale {
+            *entry = Seen { locale, stored_at: None, seen_at: now };
+        }
+        entry.seen_at = now;
+        entry.stored_at.is_none_or(|at| now.duration_since(at) >= LOCALE_FRESH)
+    }
+
+    pub(super) fn stored(&self, user_id: u64, locale: Locale) {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if map.len() >= LOCALE_CACHE_MAX && !map.contains_key(&user_id) {
+            map.clear();
+        }
+        let e = map.entry(user_id).or_insert(Seen { locale, stored_at: None, seen_at: now });
+        // A newer language seen meanwhile still needs storing.
+        if e.locale == locale {
+            e.stored_at = Some(now);
+        }
+    }
+
+    fn get(&self, user_id: u64) -> Option<Locale> {
+        let map = self.lock();
+        map.get(&user_id).filter(|e| e.seen_at.elapsed() < LOCALE_FRESH).map(|e| e.locale)
+    }
+}
 
 /// A member of a server as the bot knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,31 +114,26 @@ pub fn fold(s: &str) -> String {
 }
 
 impl Store {
-    /// Remembers the language a user last used, so direct messages can use it.
+    /// Notes the language an interaction carried. Returns true when it still has to be stored
+    /// with [`Store::remember_locale`]: this process has not stored it in the last
+    /// [`LOCALE_FRESH`]. [`Store::locale_of`] sees it at once either way.
+    pub fn saw_locale(&self, user_id: u64, locale: Locale) -> bool {
+        self.locales.saw(user_id, locale)
+    }
+
+    /// Stores the language a user last used, so direct messages (which carry none) can use it.
     pub async fn remember_locale(&self, user_id: u64, locale: Locale, now: i64) -> sqlx::Result<()> {
-        // Every interaction calls this; a read is enough when nothing changed (the common case),
-        // which spares a write (and, on SQLite, the single writer's lock).
-        let known: Option<(String,)> = sqlx::query_as("SELECT locale FROM users WHERE user_id = $1")
-            .bind(id::to_db(user_id))
-            .fetch_optional(self.pool())
-            .await?;
-        if known.is_some_and(|(code,)| code == locale.code()) {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO users (user_id, locale, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at",
-        )
-        .bind(id::to_db(user_id))
-        .bind(locale.code())
-        .bind(now)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(UPSERT_LOCALE).bind(id::to_db(user_id)).bind(locale.code()).bind(now).execute(self.pool()).await?;
+        self.locales.stored(user_id, locale);
         Ok(())
     }
 
-    /// The language a user last used; Nynorsk when unknown.
+    /// The language a user last used; Nynorsk when unknown. What this process saw in the last
+    /// [`LOCALE_FRESH`] comes first, even before it is stored.
     pub async fn locale_of(&self, user_id: u64) -> sqlx::Result<Locale> {
+        if let Some(l) = self.locales.get(user_id) {
+            return Ok(l);
+        }
         let row: Option<(String,)> = sqlx::query_as("SELECT locale FROM users WHERE user_id = $1")
             .bind(id::to_db(user_id))
             .fetch_optional(self.pool())

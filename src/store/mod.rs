@@ -43,6 +43,8 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Users' languages as this process last saw them (see [`Store::saw_locale`]).
+    locales: std::sync::Arc<directory::LocaleCache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -87,7 +89,7 @@ impl Store {
             .connect_with(options)
             .await
             .context("could not connect to the database")?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, locales: Default::default() })
     }
 
     /// Connects and applies pending migrations.

@@ -1,6 +1,23 @@
 //! Stored `/guideline ask` questions and their votes, so the document's owner sees the gaps.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chacha20poly1305::aead::rand_core::RngCore;
+use once_cell::sync::Lazy;
+
 use super::Store;
+use crate::i18n::Locale;
+
+/// A fresh question id, made in the process so the answer need not wait for the database: the
+/// time in milliseconds above 20 bits of a per-process counter that starts at a random point.
+/// Ids are unique within a process (up to a million questions per millisecond) and, across
+/// processes sharing a database, collide only if two questions in the same millisecond draw
+/// the same counter value. They stay below 2^62 for the next 70,000 years, and sort by time.
+pub fn new_question_id(now_ms: i64) -> i64 {
+    static COUNTER: Lazy<AtomicU32> = Lazy::new(|| AtomicU32::new(chacha20poly1305::aead::OsRng.next_u32()));
+    let low = COUNTER.fetch_add(1, Ordering::Relaxed) & 0xF_FFFF;
+    (now_ms.max(0) << 20) | i64::from(low)
+}
 
 /// One asked question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,27 +46,38 @@ fn from_row(r: Row) -> AskedQuestion {
 }
 
 impl Store {
-    /// Records a question and what it was answered with; returns its id.
-    pub async fn record_question(
-        &self,
-        asked_at: i64,
-        locale: &str,
-        question: &str,
-        point_ids: &[String],
-        declined: bool,
-    ) -> sqlx::Result<i64> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO guideline_questions (asked_at, locale, question, point_ids, declined, vote) \
-             VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
-        )
-        .bind(asked_at)
-        .bind(locale)
-        .bind(question)
-        .bind(point_ids.join(","))
-        .bind(i64::from(declined))
-        .fetch_one(self.pool())
-        .await?;
-        Ok(id)
+    /// Writes bookkeeping in one transaction: users' languages (user, language, time) and
+    /// asked questions (their `vote` is ignored: new questions start at 0). A question whose id
+    /// is taken already is skipped.
+    pub async fn write_records(&self, locales: &[(u64, Locale, i64)], questions: &[AskedQuestion]) -> sqlx::Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for (user, locale, at) in locales {
+            sqlx::query(super::directory::UPSERT_LOCALE)
+                .bind(super::id::to_db(*user))
+                .bind(locale.code())
+                .bind(*at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for q in questions {
+            sqlx::query(
+                "INSERT INTO guideline_questions (id, asked_at, locale, question, point_ids, declined, vote) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(q.id)
+            .bind(q.asked_at)
+            .bind(&q.locale)
+            .bind(&q.question)
+            .bind(q.point_ids.join(","))
+            .bind(i64::from(q.declined))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        for (user, locale, _) in locales {
+            self.locales.stored(*user, *locale);
+        }
+        Ok(())
     }
 
     /// Sets the vote on a question (1 up, -1 down). Returns false when no such question exists.
