@@ -112,7 +112,7 @@ pub struct SandboxDeliverer {
 }
 
 impl Deliverer for SandboxDeliverer {
-    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+    async fn send(&self, _outbox_id: i64, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
         if let OutboxTarget::User(u) = target {
             if self.closed_dms.lock().map(|c| c.contains(&u)).unwrap_or(false) {
                 return Err(DeliveryError::Permanent("Cannot send messages to this user".into()));

@@ -374,7 +374,7 @@ async fn silent_approvers_are_reminded_then_escalated() {
 struct ClosedDms;
 
 impl Deliverer for ClosedDms {
-    async fn send(&self, _: OutboxTarget, _: &Message) -> Result<(), DeliveryError> {
+    async fn send(&self, _: i64, _: OutboxTarget, _: &Message) -> Result<(), DeliveryError> {
         Err(DeliveryError::Permanent("HTTP 403 code 50007: Cannot send messages to this user".into()))
     }
 }

@@ -847,6 +847,48 @@ async fn a_connection_reset_loses_no_message() {
 }
 
 #[tokio::test]
+async fn a_message_discord_stored_before_the_connection_dropped_is_not_sent_twice() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    // Discord posts the first question, but the answer is lost: the bot cannot tell it worked.
+    s.reset_after_next("POST", "/channels/", 1);
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let lost = s.wait_for(|r| r.injected_fault && r.status == 0, WAIT).await;
+    assert!(lost.response.is_some(), "the stand-in stored the message before dropping the connection");
+    let first = lost.json().unwrap().clone();
+    assert_eq!(first["enforce_nonce"], json!(true), "{first}");
+    let nonce = first["nonce"].as_str().expect("a nonce").to_string();
+    // The outbox tries again with the same nonce, and Discord hands back the stored message.
+    let retry =
+        s.wait_for(|r| r.seq > lost.seq && r.path == lost.path && r.status == 200, Duration::from_secs(20)).await;
+    assert_eq!(retry.json().unwrap()["nonce"], json!(nonce), "a retry repeats its nonce");
+    assert_eq!(
+        retry.response.as_ref().unwrap()["id"],
+        lost.response.as_ref().unwrap()["id"],
+        "Discord answered with the message it already had"
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while bot.store.outbox_pending().await.unwrap() != 0 {
+        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dm = s.dm_channel_of(ids::EMPLOYEE).unwrap();
+    let copies = s.messages_in(dm).iter().filter(|m| m.to_string().contains(":choose")).count();
+    assert_eq!(copies, 1, "the employee sees the question once");
+    // Every outbox message carries its own nonce: the next one is posted, not deduplicated.
+    let mark = s.request_count();
+    let ir = s.slash_command(ids::UNRELATED, "new-channel", json!([])).await;
+    callback_data(&s.callback_for(&ir, WAIT).await, 4);
+    let other = s
+        .wait_for_after(mark, |r| r.method == "POST" && r.path.starts_with("/channels/") && r.status == 200, WAIT)
+        .await
+        .expect("the second employee's question is posted");
+    assert_ne!(other.json().unwrap()["nonce"], json!(nonce));
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn a_slow_evidence_download_is_deferred_within_three_seconds() {
     let bot = Bot::start().await;
     let s = &bot.standin;

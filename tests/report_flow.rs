@@ -464,7 +464,7 @@ async fn the_logs_hold_no_report_text() {
 struct Down;
 
 impl Deliverer for Down {
-    async fn send(&self, _: OutboxTarget, _: &Message) -> Result<(), DeliveryError> {
+    async fn send(&self, _: i64, _: OutboxTarget, _: &Message) -> Result<(), DeliveryError> {
         Err(DeliveryError::Transient { retry_after_ms: None, reason: "HTTP 502".into() })
     }
 }

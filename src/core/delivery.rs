@@ -24,8 +24,14 @@ pub enum DeliveryError {
 
 /// Something that can send a stored message.
 pub trait Deliverer: Send + Sync {
-    /// Sends one message.
-    fn send(&self, target: OutboxTarget, message: &Message) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+    /// Sends one message: the outbox row `outbox_id`. A retry of the same row carries the same
+    /// id, so a deliverer can make a repeat harmless (Discord's `nonce` with `enforce_nonce`).
+    fn send(
+        &self,
+        outbox_id: i64,
+        target: OutboxTarget,
+        message: &Message,
+    ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
 }
 
 /// Marks an outbox payload sealed with the report key.
@@ -125,7 +131,7 @@ impl App {
                 };
             }
         };
-        let result = d.send(item.target, &message).await;
+        let result = d.send(item.id, item.target, &message).await;
         let now = self.clock.now_ms();
         let mut hook_outcome = None;
         let db = match &result {

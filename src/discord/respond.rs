@@ -350,15 +350,25 @@ impl Direct {
     }
 }
 
+/// The nonce of an outbox row's message. Sent with `enforce_nonce`, Discord answers a repeat
+/// within a few minutes with the message already posted instead of posting it twice: a retry
+/// after a lost answer (a reset connection, a timeout) cannot duplicate a DM. At most 25
+/// characters; ids are unique across processes sharing a database.
+pub fn outbox_nonce(outbox_id: i64) -> String {
+    format!("sb{outbox_id}")
+}
+
 impl Deliverer for DiscordDeliverer {
-    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+    async fn send(&self, outbox_id: i64, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
         let http = &*self.http;
+        let nonce = outbox_nonce(outbox_id);
         let Some(direct) = &self.direct else {
             let channel = match target {
                 OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id,
                 OutboxTarget::Channel(c) => serenity::all::ChannelId::new(c),
             };
-            return channel.send_message(http, create_message(message)).await.map(|_| ()).map_err(classify);
+            let builder = create_message(message).nonce(serenity::all::Nonce::String(nonce)).enforce_nonce(true);
+            return channel.send_message(http, builder).await.map(|_| ()).map_err(classify);
         };
         let token = http.token();
         let channel = match target {
@@ -375,7 +385,8 @@ impl Deliverer for DiscordDeliverer {
         };
         // The same builder as serenity's path, without the files (they go as multipart parts).
         let bare = Message { attachments: Vec::new(), ..message.clone() };
-        let body = serde_json::to_value(create_message(&bare)).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let builder = create_message(&bare).nonce(serenity::all::Nonce::String(nonce)).enforce_nonce(true);
+        let body = serde_json::to_value(builder).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         direct.post(token, &format!("/channels/{channel}/messages"), body, &message.attachments).await.map(|_| ())
     }
 }
@@ -392,6 +403,19 @@ mod tests {
         assert_eq!(retry_after_ms(&json!({"message": "slow down"}), Some("7")), Some(7_000));
         assert_eq!(retry_after_ms(&json!({}), None), None);
         assert_eq!(retry_after_ms(&json!({"retry_after": -1.0}), Some("x")), None);
+    }
+
+    #[test]
+    fn outbox_messages_carry_an_enforced_nonce_within_discords_limit() {
+        assert!(outbox_nonce(i64::MAX).len() <= 25);
+        let m = Message::text("hei");
+        let body = serde_json::to_value(
+            create_message(&m).nonce(serenity::all::Nonce::String(outbox_nonce(42))).enforce_nonce(true),
+        )
+        .unwrap();
+        assert_eq!(body["nonce"], json!("sb42"));
+        assert_eq!(body["enforce_nonce"], json!(true));
+        assert_eq!(body["allowed_mentions"]["parse"], json!([]), "{body}");
     }
 
     #[test]

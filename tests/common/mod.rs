@@ -18,7 +18,7 @@ pub struct Collect {
 }
 
 impl Deliverer for Collect {
-    async fn send(&self, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
+    async fn send(&self, _outbox_id: i64, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
         if let OutboxTarget::User(u) = target {
             if self.blocked.lock().unwrap().contains(&u) {
                 return Err(DeliveryError::Permanent("Cannot send messages to this user".into()));

@@ -485,6 +485,9 @@ enum FaultKind {
     Delay(Duration),
     /// Drop the connection without an answer, before the request is handled.
     Reset,
+    /// Handle the request (store what it creates), then drop the connection without an answer:
+    /// the client cannot tell whether it worked.
+    ResetAfter,
 }
 
 #[derive(Clone, Debug)]
@@ -609,6 +612,9 @@ struct Inner {
     interactions: HashMap<String, InteractionInfo>,
     pending_modals: Vec<PendingModal>,
     dm_channels: HashMap<u64, u64>,
+    /// Messages posted with `enforce_nonce`, by nonce: Discord returns the first one again for
+    /// the same nonce within a few minutes instead of posting a copy.
+    nonces: HashMap<String, (u64, Instant)>,
     gw: Gateway,
     notes: Vec<String>,
     next_conn: u32,
@@ -659,6 +665,7 @@ impl StandIn {
                 guild_commands: Vec::new(),
                 command_writes: 0,
                 messages: BTreeMap::new(),
+                nonces: HashMap::new(),
                 attachments: HashMap::new(),
                 attachment_delay: Duration::ZERO,
                 uploaded: HashMap::new(),
@@ -986,6 +993,13 @@ impl StandIn {
     /// the request is handled (the client sees a connection error, nothing was stored).
     pub fn reset_next(&self, method: &str, path_prefix: &str, times: usize) {
         self.push_fault(method, path_prefix, times, FaultKind::Reset);
+    }
+
+    /// The next `times` matching requests are handled (a message is posted, say), but the
+    /// connection drops before the answer: the client sees a connection error although it
+    /// worked.
+    pub fn reset_after_next(&self, method: &str, path_prefix: &str, times: usize) {
+        self.push_fault(method, path_prefix, times, FaultKind::ResetAfter);
     }
 
     /// The next `times` matching requests are answered only after `delay`.
@@ -1720,7 +1734,9 @@ async fn rest(
         })
     };
     let mut injected = false;
-    if matches!(fault, Some(FaultKind::Reset)) {
+    if matches!(fault, Some(FaultKind::Reset | FaultKind::ResetAfter)) {
+        // `ResetAfter` does the work first; its answer is recorded but never sent.
+        let handled = matches!(fault, Some(FaultKind::ResetAfter)).then(|| route(&shared, &req));
         {
             let mut st = shared.lock();
             let seq = st.requests.len();
@@ -1732,7 +1748,7 @@ async fn rest(
                 headers: req.headers.clone(),
                 body: req.body.clone(),
                 status: 0,
-                response: None,
+                response: handled.and_then(|r| r.body),
                 injected_fault: true,
                 at: arrived,
             });
@@ -1752,7 +1768,7 @@ async fn rest(
             tokio::time::sleep(d).await;
             route(&shared, &req)
         }
-        Some(FaultKind::Reset) => unreachable!("handled above"),
+        Some(FaultKind::Reset | FaultKind::ResetAfter) => unreachable!("handled above"),
         None => route(&shared, &req),
     };
 
@@ -2196,6 +2212,9 @@ fn echo_message_create(st: &mut Inner, message: &Value, guild: bool) {
     }
 }
 
+/// How long Discord remembers an enforced nonce ("the past few minutes").
+const NONCE_WINDOW: Duration = Duration::from_secs(300);
+
 fn create_channel_message(shared: &Shared, req: &Req, c: &str) -> Reply {
     let mut st = shared.lock();
     let Some(channel_id) = parse_id(c).filter(|id| channel_exists(&st, *id)) else {
@@ -2208,11 +2227,27 @@ fn create_channel_message(shared: &Shared, req: &Req, c: &str) -> Reply {
         }
     }
     let body = req.json().cloned().unwrap_or(json!({}));
+    // `enforce_nonce`: the same nonce within a few minutes returns the message already posted.
+    let nonce = match &body["nonce"] {
+        Value::String(n) => Some(n.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+    .filter(|_| body["enforce_nonce"].as_bool() == Some(true));
+    if let Some(n) = &nonce {
+        let earlier = st.nonces.get(n).filter(|(_, at)| at.elapsed() < NONCE_WINDOW).map(|(id, _)| *id);
+        if let Some(message) = earlier.and_then(|id| st.messages.get(&id).cloned()) {
+            return Reply::ok(message);
+        }
+    }
     let author = payloads::bot_user(&st.world);
     match build_message(&mut st, req, channel_id, author, &body) {
         Ok(message) => {
             let message = with_base(shared, message);
             let id = parse_id(message["id"].as_str().unwrap_or("")).unwrap_or(0);
+            if let Some(n) = nonce {
+                st.nonces.insert(n, (id, Instant::now()));
+            }
             st.messages.insert(id, message.clone());
             echo_message_create(&mut st, &message, dm_user.is_none());
             drop(st);
