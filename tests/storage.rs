@@ -149,8 +149,8 @@ async fn outbox_rows_are_claimed_once_and_retried() {
     use somebot::store::jobs::OutboxTarget;
     for db in dbs::all().await {
         let s = &db.store;
-        let a = s.enqueue(OutboxTarget::User(5), "{}", Some("rt:1"), 100).await.unwrap();
-        let b = s.enqueue(OutboxTarget::Channel(6), "{}", None, 100).await.unwrap();
+        let a = s.enqueue(OutboxTarget::User(5), "sealed:report", Some("rt:1"), 100).await.unwrap();
+        let b = s.enqueue(OutboxTarget::Channel(6), "sealed:post", None, 100).await.unwrap();
         assert_eq!(s.outbox_pending().await.unwrap(), 2);
         // Two workers claim at the same moment: each row goes to one of them.
         let (x, y) = tokio::join!(s.claim_outbox(200, 1_000, 10), s.claim_outbox(200, 1_000, 10));
@@ -170,6 +170,10 @@ async fn outbox_rows_are_claimed_once_and_retried() {
         s.outbox_failed(a, 7_000, "gone").await.unwrap();
         assert_eq!(s.outbox_pending().await.unwrap(), 0);
         assert!(s.claim_outbox_item(a, 8_000, 1_000).await.unwrap().is_none());
+        // Neither a sent nor a given-up message keeps its content.
+        let kept: Vec<(String,)> =
+            sqlx::query_as("SELECT payload FROM outbox WHERE payload <> ''").fetch_all(s.pool()).await.unwrap();
+        assert!(kept.is_empty(), "{}: {kept:?}", db.label);
         db.cleanup().await;
     }
 }

@@ -121,9 +121,11 @@ impl Store {
         Ok(())
     }
 
-    /// Gives up on a message.
+    /// Gives up on a message and forgets its content, as a sent one's: nothing sends it again
+    /// (the failure hook works from the feature's own records), and a report's text must not
+    /// outlive its delivery attempts. The error and the times stay for the operator.
     pub async fn outbox_failed(&self, item_id: i64, now: i64, error: &str) -> sqlx::Result<()> {
-        sqlx::query("UPDATE outbox SET failed_at = $1, locked_until = 0, last_error = $2 WHERE id = $3")
+        sqlx::query("UPDATE outbox SET failed_at = $1, locked_until = 0, last_error = $2, payload = '' WHERE id = $3")
             .bind(now)
             .bind(error)
             .bind(item_id)
