@@ -889,6 +889,78 @@ async fn a_message_discord_stored_before_the_connection_dropped_is_not_sent_twic
 }
 
 #[tokio::test]
+async fn a_failed_or_lost_interaction_answer_is_sent_again_within_three_seconds() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    let section = || json!([{"type": 1, "name": "private-profile", "options": []}]);
+
+    // Discord answers the callback with a 500: the bot sends it once more, in time.
+    s.fail_next("POST", "/interactions/", 1, 500, json!({"message": "500: Internal Server Error", "code": 0}));
+    let ir = s.slash_command(ids::EMPLOYEE, "guideline", section()).await;
+    let (kind, latency) = s.wait_acked(&ir, WAIT).await.expect("answered within Discord's 3 s");
+    assert_eq!(kind, 4);
+    assert!(latency < Duration::from_secs(3), "{latency:?}");
+    let path = ir.callback_path();
+    let failed = s.wait_for(|r| r.path == path && r.injected_fault, WAIT).await;
+    assert_eq!(failed.status, 500);
+    let answered = s.wait_for(|r| r.path == path && (200..300).contains(&r.status), WAIT).await;
+    assert!(answered.seq > failed.seq);
+    assert!(answered.json().unwrap().to_string().contains("3a"), "the quoted points arrive");
+
+    // Discord takes the answer but the connection drops before it says so: the second try is
+    // told "already acknowledged", and the bot takes that as done (one answer, no error).
+    s.reset_after_next("POST", "/interactions/", 1);
+    let ir = s.slash_command(ids::EMPLOYEE, "guideline", section()).await;
+    let (kind, _) = s.wait_acked(&ir, WAIT).await.expect("the first answer counts");
+    assert_eq!(kind, 4);
+    let path = ir.callback_path();
+    let lost = s.wait_for(|r| r.path == path && r.injected_fault, WAIT).await;
+    assert_eq!(lost.status, 0, "the connection dropped after the stand-in stored the answer");
+    let again = s.wait_for(|r| r.path == path && r.seq > lost.seq, WAIT).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.response.as_ref().unwrap()["code"], json!(40060));
+    // Nothing else follows for that interaction: no follow-up, no apology.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mark = s.request_count();
+    let ir2 = s.slash_command(ids::EMPLOYEE, "help", json!([])).await;
+    callback_data(&s.callback_for(&ir2, WAIT).await, 4);
+    assert!(
+        s.wait_for_after(mark, |r| r.path.contains(&ir.token), Duration::from_millis(300)).await.is_none(),
+        "the lost-and-found answer was not repeated"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_discord_delays_only_the_message_it_holds() {
+    let bot = Bot::start().await;
+    let s = &bot.standin;
+    // Posting the first question of a conversation takes Discord 5 s.
+    s.delay_next("POST", "/channels/", 1, Duration::from_secs(5));
+    let ir = s.slash_command(ids::EMPLOYEE, "new-channel", json!([])).await;
+    let (_, latency) = s.wait_acked(&ir, WAIT).await.expect("the command is answered");
+    assert!(latency < Duration::from_secs(3), "{latency:?}");
+    let asked = std::time::Instant::now();
+    // Meanwhile another employee is served at once.
+    let other = s
+        .slash_command(ids::UNRELATED, "guideline", json!([{"type": 1, "name": "private-profile", "options": []}]))
+        .await;
+    let (_, latency) = s.wait_acked(&other, WAIT).await.expect("the other employee is answered");
+    assert!(latency < Duration::from_secs(3), "{latency:?}");
+    assert!(asked.elapsed() < Duration::from_secs(3), "not held up by the slow post");
+    // The slow message arrives, once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while bot.store.outbox_pending().await.unwrap() != 0 {
+        assert!(std::time::Instant::now() < deadline, "the slow delivery was not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dm = s.dm_channel_of(ids::EMPLOYEE).unwrap();
+    let copies = s.messages_in(dm).iter().filter(|m| m.to_string().contains(":choose")).count();
+    assert_eq!(copies, 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn a_slow_evidence_download_is_deferred_within_three_seconds() {
     let bot = Bot::start().await;
     let s = &bot.standin;

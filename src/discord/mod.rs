@@ -160,7 +160,7 @@ impl Handler {
         let result = match early {
             Some(outcome) => {
                 let r = match respond::initial_response(&outcome.reply) {
-                    Some(resp) => target.respond(http, resp).await,
+                    Some(resp) => target.respond_retrying(http, resp, started).await,
                     None => Ok(()),
                 };
                 self.deliver(&target, &outcome.queued).await;
@@ -174,7 +174,7 @@ impl Handler {
                 } else {
                     CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
                 };
-                if let Err(e) = target.respond(http, defer).await {
+                if let Err(e) = target.respond_retrying(http, defer, started).await {
                     warn!(error = %e, "deferring failed");
                 }
                 let outcome: Outcome = fut.await;

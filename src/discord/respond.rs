@@ -193,6 +193,26 @@ pub fn initial_response(reply: &Reply) -> Option<CreateInteractionResponse> {
     })
 }
 
+/// An initial response that failed in a way worth one more try is tried again only while this
+/// much of Discord's 3 seconds has passed since the interaction arrived.
+pub const RETRY_RESPONSE_BEFORE: std::time::Duration = std::time::Duration::from_millis(2_200);
+
+/// Whether a failed request may succeed when sent again: Discord's 5xx, or the connection
+/// (reset, timeout) rather than the request.
+pub fn worth_retrying(e: &serenity::Error) -> bool {
+    use serenity::all::HttpError;
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => r.status_code.is_server_error(),
+        serenity::Error::Http(HttpError::Request(_)) => true,
+        _ => false,
+    }
+}
+
+/// Discord's answer to a second response to one interaction: the first one got through.
+pub fn already_acknowledged(e: &serenity::Error) -> bool {
+    matches!(e, serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(r)) if r.error.code == 40060)
+}
+
 /// Any interaction the responder can answer.
 pub enum Target<'a> {
     Command(&'a CommandInteraction),
@@ -207,6 +227,28 @@ impl Target<'_> {
             Target::Command(i) => i.create_response(http, r).await,
             Target::Component(i) => i.create_response(http, r).await,
             Target::Modal(i) => i.create_response(http, r).await,
+        }
+    }
+
+    /// Sends the initial response; after a 5xx or a lost connection it is sent once more, if
+    /// that can still arrive within Discord's 3 s (`arrived` is when the interaction came in).
+    /// "Already acknowledged" on the second try means the first one got through.
+    pub async fn respond_retrying(
+        &self,
+        http: &Http,
+        r: CreateInteractionResponse,
+        arrived: std::time::Instant,
+    ) -> serenity::Result<()> {
+        match self.respond(http, r.clone()).await {
+            Err(e) if worth_retrying(&e) && arrived.elapsed() < RETRY_RESPONSE_BEFORE => {
+                tracing::warn!(error = %e, "answering the interaction failed; trying once more");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                match self.respond(http, r).await {
+                    Err(e) if already_acknowledged(&e) => Ok(()),
+                    other => other,
+                }
+            }
+            other => other,
         }
     }
 
