@@ -29,13 +29,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{ids, InteractionRef, Recorded, StandIn, UserSpec, World};
+use support::{flows, ids, InteractionRef, StandIn, UserSpec, World};
 
 /// How long the driver waits for an acknowledgement: past Discord's 3 s the stand-in refuses
 /// the callback, so anything not acknowledged by then never will be.
 const ACK_WAIT: Duration = Duration::from_millis(3_500);
-/// How long the driver waits for a message the bot sends (a DM, a post).
-const STEP_WAIT: Duration = Duration::from_secs(15);
 
 // ================================================================================= options ==
 
@@ -432,64 +430,21 @@ fn main() -> ExitCode {
 
 // =============================================================================== scenarios ==
 
-fn custom_ids(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::String(id)) = m.get("custom_id") {
-                out.push(id.clone());
-            }
-            m.values().for_each(|x| custom_ids(x, out));
-        }
-        Value::Array(a) => a.iter().for_each(|x| custom_ids(x, out)),
-        _ => {}
-    }
-}
-
-/// The first custom id in `v` ending with `suffix`.
-fn find_id(v: &Value, suffix: &str) -> Result<String, String> {
-    let mut all = Vec::new();
-    custom_ids(v, &mut all);
-    all.iter().find(|c| c.ends_with(suffix)).cloned().ok_or_else(|| format!("no `{suffix}` in {all:?}"))
-}
-
-fn has(r: &Recorded, needle: &str) -> bool {
-    r.json().is_some_and(|b| b.to_string().contains(needle))
-}
-
 /// Waits for `ir`'s acknowledgement, recording it under `what`.
 async fn ack(s: &StandIn, stats: &Stats, what: &str, ir: &InteractionRef) -> Result<u64, String> {
     let acked = s.wait_acked(ir, ACK_WAIT).await;
     stats.ack(what, ir, acked).ok_or_else(|| format!("{what} was not acknowledged"))
 }
 
-/// The message a component interaction updated, as the stand-in holds it now.
-fn message_of(s: &StandIn, message: &Value) -> Result<Value, String> {
-    let id = message["id"].as_str().and_then(|i| i.parse().ok()).ok_or("a message without an id")?;
-    s.message(id).ok_or_else(|| format!("message {id} is gone"))
-}
-
-/// Sends a DM and waits for the bot's answer in the DM channel (`path`), one carrying `marker`
-/// when given; records the time from the dispatch to the first answer.
-async fn dm_step(
-    s: &StandIn,
-    stats: &Stats,
-    user: u64,
-    path: &str,
-    text: &str,
-    marker: &str,
-) -> Result<Recorded, String> {
-    let mark = s.request_count();
-    let sent = Instant::now();
-    s.dm_message(user, text).await;
-    let first = s.wait_for_after(mark, |r| r.method == "POST" && r.path == path, STEP_WAIT).await;
-    let first = first.ok_or_else(|| format!("no answer to the DM {text:?}"))?;
-    stats.sample("DM answer → bot's next message", sent.elapsed());
-    if has(&first, marker) {
-        return Ok(first);
+/// The journeys of `support::flows` record into the phase's statistics.
+impl flows::Observer for Stats {
+    async fn ack(&self, s: &StandIn, what: &str, ir: &InteractionRef) -> Result<u64, String> {
+        ack(s, self, what, ir).await
     }
-    s.wait_for_after(mark, |r| r.method == "POST" && r.path == path && has(r, marker), STEP_WAIT)
-        .await
-        .ok_or_else(|| format!("no `{marker}` after the DM {text:?}"))
+
+    fn sample(&self, what: &str, d: Duration) {
+        Stats::sample(self, what, d);
+    }
 }
 
 /// `/guideline`: `rounds` questions and section lookups, one after the other.
@@ -524,117 +479,6 @@ async fn ping_user(s: Arc<StandIn>, user: u64, rounds: usize, stats: Arc<Stats>)
         let ir = s.slash_command(user, "ping", json!([])).await;
         let _ = ack(&s, &stats, "/ping", &ir).await;
     }
-}
-
-/// `/new-channel` from the command to the officer's approval: the six assessment questions in
-/// the DM, the department head's approval by DM and the officer's in the review channel.
-async fn channel_flow(s: &StandIn, stats: &Stats, me: &UserSpec, head: &UserSpec) -> Result<(), String> {
-    let mark = s.request_count();
-    let ir = s.slash_command(me.id, "new-channel", json!([])).await;
-    ack(s, stats, "/new-channel", &ir).await?;
-    let me_id = me.id.to_string();
-    s.wait_for_after(
-        mark,
-        |r| r.path == "/users/@me/channels" && r.json().is_some_and(|b| b["recipient_id"] == me_id.as_str()),
-        STEP_WAIT,
-    )
-    .await
-    .ok_or("the bot never opened a DM")?;
-    let path = format!("/channels/{}/messages", s.dm_channel_of(me.id).ok_or("no DM channel")?);
-    let q1 = s
-        .wait_for_after(mark, |r| r.method == "POST" && r.path == path && has(r, ":choose"), STEP_WAIT)
-        .await
-        .ok_or("no platform question")?;
-    let message = q1.response.clone().ok_or("the question has no message")?;
-    let ir = s.select_on(me.id, &find_id(&message, ":choose")?, vec!["facebook".into()], 3, message).await;
-    ack(s, stats, "component (menu, button)", &ir).await?;
-
-    let name = format!("Volda {}", me.username);
-    for text in [name.as_str(), "Biblioteket", "Fleire lånarar til biblioteket", "Vaksne i Volda kommune"] {
-        dm_step(s, stats, me.id, &path, text, "").await?;
-    }
-    let mut last = dm_step(s, stats, me.id, &path, "Vi svarar på kommentarar kvar dag", ":yes").await?;
-    for (how, next) in
-        [("Vi spør alltid skriftleg om samtykke", ":yes"), ("Vi publiserer aldri noko om enkeltpersonar", "")]
-    {
-        let message = last.response.clone().ok_or("no message")?;
-        let ir = s.button(me.id, &find_id(&message, ":yes")?, Some(message)).await;
-        ack(s, stats, "component (menu, button)", &ir).await?;
-        last = dm_step(s, stats, me.id, &path, how, next).await?;
-    }
-    dm_step(s, stats, me.id, &path, "To timar i veka til oppfølging", "").await?;
-    let people =
-        format!("{}, {}", me.global_name.as_deref().unwrap_or(&me.username), head.global_name.as_deref().unwrap_or(""));
-    let confirm = dm_step(s, stats, me.id, &path, &people, ":confirm").await?;
-    let mut message = confirm.response.clone().ok_or("no message")?;
-    for _ in 0..2 {
-        let ir = s.button(me.id, &find_id(&message, ":confirm")?, Some(message.clone())).await;
-        ack(s, stats, "component (menu, button)", &ir).await?;
-        message = message_of(s, &message)?;
-    }
-    let summary = dm_step(s, stats, me.id, &path, head.global_name.as_deref().unwrap_or(""), ":submit").await?;
-    let message = summary.response.clone().ok_or("no summary")?;
-    let submit = find_id(&message, ":submit")?;
-    let id = submit.split(':').nth(1).ok_or("a submit id without a request id")?.to_string();
-    let submitted = Instant::now();
-    let mark = s.request_count();
-    let ir = s.button(me.id, &submit, Some(message)).await;
-    ack(s, stats, "component (menu, button)", &ir).await?;
-
-    // The head decides in a DM.
-    let approve = format!("nca:{id}:head-approve");
-    let to_head = s
-        .wait_for_after(mark, |r| r.method == "POST" && has(r, &approve), STEP_WAIT)
-        .await
-        .ok_or("the head was never asked")?;
-    stats.sample("submitted → head's DM", submitted.elapsed());
-    let ir = s.button(head.id, &approve, to_head.response.clone()).await;
-    ack(s, stats, "approval button", &ir).await?;
-    // The officer decides in the review channel.
-    let off = format!("nca:{id}:off-approve");
-    let review = format!("/channels/{}/messages", ids::KOMMUNIKASJON);
-    let to_officer = s
-        .wait_for_after(mark, |r| r.method == "POST" && r.path == review && has(r, &off), STEP_WAIT)
-        .await
-        .ok_or("the officers were never asked")?;
-    let ir = s.button(ids::COMMS_OFFICER, &off, to_officer.response.clone()).await;
-    ack(s, stats, "approval button", &ir).await?;
-    Ok(())
-}
-
-/// `/report-threat`: the command, the form, sending it, and the manager's acknowledgement.
-async fn report_flow(s: &StandIn, stats: &Stats, me: &UserSpec, head: &UserSpec) -> Result<(), String> {
-    let mark = s.request_count();
-    let ir = s.slash_command(me.id, "report-threat", json!([])).await;
-    ack(s, stats, "/report-threat", &ir).await?;
-    let cb = s.wait_for_after(mark, |r| r.path == ir.callback_path(), STEP_WAIT).await.ok_or("no callback")?;
-    let data = cb.json().map(|b| b["data"].clone()).unwrap_or_default();
-    let write = find_id(&data, ":write")?;
-    let id = write.split(':').nth(1).ok_or("a write id without a report id")?.to_string();
-    let ir = s.button(me.id, &write, Some(json!({"components": data["components"].clone(), "flags": 64}))).await;
-    ack(s, stats, "component (menu, button)", &ir).await?;
-    let what = format!("Ein person truga {} i kommentarfeltet etter eit vedtak", me.username);
-    let fields = [("what", what.as_str()), ("where", "Facebook"), ("when", "i dag"), ("ongoing", "ja")];
-    let ir = s.modal_submit(me.id, &format!("rtm:{id}:report"), &fields).await;
-    ack(s, stats, "modal submit", &ir).await?;
-    let send = format!("rt:{id}:send");
-    let preview = s.wait_for_after(mark, |r| has(r, &send), STEP_WAIT).await.ok_or("no preview to send")?;
-    let body = preview.json().cloned().unwrap_or_default();
-    let components =
-        if body["data"].is_object() { body["data"]["components"].clone() } else { body["components"].clone() };
-    let sent = Instant::now();
-    let mark = s.request_count();
-    let ir = s.button(me.id, &send, Some(json!({"components": components, "flags": 64}))).await;
-    ack(s, stats, "component (menu, button)", &ir).await?;
-    let ack_id = format!("rt:{id}:ack");
-    let to_head = s
-        .wait_for_after(mark, |r| r.method == "POST" && r.path.starts_with("/channels/") && has(r, &ack_id), STEP_WAIT)
-        .await
-        .ok_or("the manager never got the report")?;
-    stats.sample("sent → manager's DM", sent.elapsed());
-    let ir = s.button(head.id, &ack_id, to_head.response.clone()).await;
-    ack(s, stats, "approval button", &ir).await?;
-    Ok(())
 }
 
 // ===================================================================================== runs ==
@@ -741,7 +585,7 @@ async fn run_bot(opts: &Options, staff: &Arc<Staff>, backend: Backend, questions
         phase("new-channel", n, |i, stats| {
             let (s, st) = (s.clone(), st.clone());
             async move {
-                if let Err(e) = channel_flow(&s, &stats, &st.employees[i], st.head_of(i)).await {
+                if let Err(e) = flows::channel_flow(&s, &*stats, &st.employees[i], st.head_of(i)).await {
                     stats.error("conversation", format!("{}: {e}", st.employees[i].username));
                 }
             }
@@ -752,7 +596,7 @@ async fn run_bot(opts: &Options, staff: &Arc<Staff>, backend: Backend, questions
         phase("report-threat", n, |i, stats| {
             let (s, st) = (s.clone(), st.clone());
             async move {
-                if let Err(e) = report_flow(&s, &stats, &st.employees[i], st.head_of(i)).await {
+                if let Err(e) = flows::report_flow(&s, &*stats, &st.employees[i], st.head_of(i)).await {
                     stats.error("report", format!("{}: {e}", st.employees[i].username));
                 }
             }

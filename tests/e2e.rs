@@ -728,44 +728,124 @@ async fn conversations_go_on_across_gateway_reconnects_and_invalid_sessions() {
     bot.stop().await;
 }
 
-#[tokio::test]
-async fn a_killed_bot_carries_on_after_a_restart() {
-    support::init_logging();
-    let standin = StandIn::start(World::default()).await;
+/// The `somebot` binary against the stand-in, with its data (SQLite, report key) in `dir`.
+fn spawn_binary(standin: &StandIn, dir: &std::path::Path) -> tokio::process::Child {
     let world = standin.world();
-    let dir = tempfile::tempdir().unwrap();
-    let spawn = || {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
-            .arg("run")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DISCORD_TOKEN", &world.token)
-            .env("DISCORD_API_URL", standin.base_url())
-            .env("DISCORD_GUILD_ID", world.guild_id.to_string())
-            .env("SOMEBOT_DATA_DIR", dir.path())
-            .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap()
-    };
-    let mut first = spawn();
-    standin.wait_commands_registered(WAIT).await;
-    begin_request(&standin).await;
-    dm(&standin, ids::EMPLOYEE, "Ungdomsklubben på Instagram").await;
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DISCORD_TOKEN", &world.token)
+        .env("DISCORD_API_URL", standin.base_url())
+        .env("DISCORD_GUILD_ID", world.guild_id.to_string())
+        .env("SOMEBOT_DATA_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
 
-    // SIGKILL: no clean shutdown at all.
-    first.start_kill().unwrap();
-    first.wait().await.unwrap();
+/// SIGKILL (no clean shutdown at all), then a new process on the same data; returns once it
+/// has registered its commands.
+async fn kill_and_restart(
+    standin: &StandIn,
+    mut bot: tokio::process::Child,
+    dir: &std::path::Path,
+) -> tokio::process::Child {
+    bot.start_kill().unwrap();
+    bot.wait().await.unwrap();
     let puts_before = standin.requests().iter().filter(|r| r.method == "PUT").count();
-    let _second = spawn();
+    let second = spawn_binary(standin, dir);
     let deadline = std::time::Instant::now() + WAIT;
     while standin.requests().iter().filter(|r| r.method == "PUT").count() == puts_before {
         assert!(std::time::Instant::now() < deadline, "the second process did not register");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    second
+}
+
+#[tokio::test]
+async fn a_killed_bot_carries_on_after_a_restart() {
+    support::init_logging();
+    let standin = StandIn::start(World::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = spawn_binary(&standin, dir.path());
+    standin.wait_commands_registered(WAIT).await;
+    begin_request(&standin).await;
+    dm(&standin, ids::EMPLOYEE, "Ungdomsklubben på Instagram").await;
+
+    let _second = kill_and_restart(&standin, first, dir.path()).await;
     let next = dm(&standin, ids::EMPLOYEE, "Volda ungdomsklubb").await;
     assert!(next.to_string().contains("1.1"), "the conversation carries on: {next}");
     standin.assert_all_requests_valid();
+}
+
+#[tokio::test]
+async fn a_killed_bot_loses_no_pending_approval_and_no_undelivered_report() {
+    use support::flows::{self, Observer, Strict};
+    support::init_logging();
+    let standin = StandIn::start(World::default()).await;
+    let s = &standin;
+    let world = s.world();
+    let me = world.user(ids::EMPLOYEE).unwrap().clone();
+    let head = world.user(ids::DEPARTMENT_HEAD).unwrap().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let bot = spawn_binary(s, dir.path());
+    s.wait_commands_registered(WAIT).await;
+    for options in [
+        json!([{"type": 1, "name": "communications-role", "options": [{"type": 8, "name": "role", "value": ids::ROLE_INFORMASJONSKONSULENT.to_string()}]}]),
+        json!([{"type": 1, "name": "review-channel", "options": [{"type": 7, "name": "channel", "value": ids::KOMMUNIKASJON.to_string()}]}]),
+        json!([{"type": 1, "name": "manager", "options": [
+            {"type": 6, "name": "employee", "value": me.id.to_string()},
+            {"type": 6, "name": "manager", "value": head.id.to_string()}]}]),
+    ] {
+        let ir = s.slash_command(ids::ADMIN, "setup", options).await;
+        Strict.ack(s, "/setup", &ir).await.unwrap();
+    }
+
+    // A channel request waits for the department head's decision ...
+    let submitted = flows::channel_submit(s, &Strict, &me, &head).await.unwrap();
+    let to_head = flows::head_asked(s, &submitted).await.unwrap();
+    // ... and a threat report cannot reach the manager: Discord refuses its DM once.
+    let head_dm = s.dm_channel_of(head.id).expect("the head's DM is open");
+    s.fail_next(
+        "POST",
+        &format!("/channels/{head_dm}/messages"),
+        1,
+        502,
+        json!({"message": "502: Bad Gateway", "code": 0}),
+    );
+    let sent = flows::report_send(s, &Strict, &me).await.unwrap();
+    s.wait_for_after(sent.mark, |r| r.injected_fault && r.status == 502, WAIT).await.expect("the report's DM failed");
+    // Let the bot record the failed attempt (its retry waits 5 s), then kill it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _bot = kill_and_restart(s, bot, dir.path()).await;
+
+    // The head decides on the DM the killed process sent; the officer approves.
+    flows::channel_decide(s, &Strict, &submitted, &head, &to_head).await.unwrap();
+    let review = format!("/channels/{}/messages", ids::KOMMUNIKASJON);
+    assert_eq!(
+        s.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == review && (200..300).contains(&r.status))
+            .count(),
+        1,
+        "one review post"
+    );
+    // The new process delivers the report from the outbox, once; the manager acknowledges it.
+    let delivered = flows::report_delivered(s, &sent, Duration::from_secs(20)).await.unwrap();
+    let ir = s.button(head.id, &format!("rt:{}:ack", sent.id), delivered.response.clone()).await;
+    Strict.ack(s, "the manager's acknowledgement", &ir).await.unwrap();
+    let copies =
+        s.messages_in(head_dm).iter().filter(|m| m.to_string().contains(&format!("rt:{}:ack", sent.id))).count();
+    assert_eq!(copies, 1, "the manager got the report once");
+    // The reporter hears that the manager has seen it.
+    let my_dm = format!("/channels/{}/messages", s.dm_channel_of(me.id).unwrap());
+    let told = s
+        .wait_for_after(sent.mark, |r| r.path == my_dm && r.status == 200 && flows::has(r, "har stadfesta"), WAIT)
+        .await;
+    assert!(told.is_some(), "the reporter was told of the acknowledgement");
+    s.assert_all_requests_valid();
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code, unused_imports)]
 
+pub mod flows;
 pub mod openapi;
 pub mod payloads;
 pub mod standin;
