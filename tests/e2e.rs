@@ -281,6 +281,12 @@ async fn questions_are_answered_shared_voted_on_and_listed_for_admins() {
     let ir = s.slash_command(ids::EMPLOYEE, "guideline", unanswered.clone()).await;
     let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
     assert!(data["content"].as_str().unwrap_or("").contains("Administrer server"), "refused: {data}");
+    // Questions are logged just after their answers: wait for the second one to be written.
+    let deadline = Instant::now() + WAIT;
+    while bot.store.question_gaps(10).await.unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "the declined question was never logged");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let ir = s.slash_command(ids::ADMIN, "guideline", unanswered).await;
     let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
     let text = embed_text(&data);

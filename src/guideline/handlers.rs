@@ -359,10 +359,15 @@ pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResu
                 _ => return Err(UserError::new("common.expired").into()),
             };
             let mut found = app.store.vote_question(qid, vote).await?;
-            if !found && (0..10_000).contains(&(app.clock.now_ms() - (qid >> 20))) {
-                // The question is logged just after its answer is sent (the id holds its time);
-                // a click within moments of the answer can beat that write.
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            // The question is logged just after its answer is sent (the id holds its time); a
+            // click within moments of the answer can beat that write, so a recent question is
+            // waited for a little (the adapter defers past 1.5 s).
+            let waited = std::time::Instant::now();
+            while !found
+                && (0..60_000).contains(&(app.clock.now_ms() - (qid >> 20)))
+                && waited.elapsed() < std::time::Duration::from_secs(2)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 found = app.store.vote_question(qid, vote).await?;
             }
             if !found {
