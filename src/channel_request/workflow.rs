@@ -590,8 +590,7 @@ pub async fn reason_submitted(
 ) -> HandlerResult<Outcome> {
     let row = load(app, id).await?;
     check_decider(app, actor, &row, decision).await?;
-    let reason =
-        fields.iter().find(|(k, _)| k == "reason").map(|(_, v)| crate::channel_request::conversation::clean_text(v));
+    let reason = fields.iter().find(|(k, _)| k == "reason").map(|(_, v)| crate::core::text::clean_text(v));
     let reason =
         reason.filter(|r| r.chars().count() >= 3).ok_or_else(|| UserError::new("channel-flow.reason-needed"))?;
     let reason = crate::core::reply::clip(&reason, 1000);

@@ -151,6 +151,19 @@ impl App {
         }
         if let Err(e) = self.store.write_records(&locales, &questions).await {
             tracing::warn!(error = %e, records = after.len(), "writing records after the answer failed");
+            if after.len() > 1 {
+                // One bad record must not cost the others: try each on its own.
+                for l in &locales {
+                    if let Err(e) = self.store.write_records(std::slice::from_ref(l), &[]).await {
+                        tracing::warn!(error = %e, "storing a user's language failed");
+                    }
+                }
+                for q in &questions {
+                    if let Err(e) = self.store.write_records(&[], std::slice::from_ref(q)).await {
+                        tracing::warn!(question_id = q.id, error = %e, "logging a question failed");
+                    }
+                }
+            }
         }
     }
 

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod errors;
 pub mod help;
 pub mod reply;
+pub mod text;
 
 pub use app::App;
 pub use errors::{InternalError, UserError};

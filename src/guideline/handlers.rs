@@ -162,7 +162,9 @@ fn point(locale: Locale, section_id: &str, id: &str) -> HandlerResult<Outcome> {
 /// `/guideline ask question:<text>`.
 pub async fn ask(app: &App, actor: &Actor, question: &str) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    let question = question.trim();
+    // Searched and logged without control or invisible characters (PostgreSQL refuses NUL).
+    let question = crate::core::text::clean_text(question);
+    let question = question.as_str();
     if question.chars().count() < 3 {
         return Err(UserError::new("guideline.question-too-short").into());
     }
