@@ -124,18 +124,12 @@ async fn the_binary_starts_registers_and_answers_within_three_seconds() {
     let world = standin.world();
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+    let mut child = support::somebot_command(&standin)
         .arg("run")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DISCORD_TOKEN", &world.token)
-        .env("DISCORD_API_URL", standin.base_url())
-        .env("DISCORD_GUILD_ID", world.guild_id.to_string())
         .env("SOMEBOT_DATA_DIR", dir.path())
         .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     // Logs at trace level are read while the bot runs, so a full pipe never blocks it.
@@ -736,19 +730,7 @@ async fn conversations_go_on_across_gateway_reconnects_and_invalid_sessions() {
 
 /// The `somebot` binary against the stand-in, with its data (SQLite, report key) in `dir`.
 fn spawn_binary(standin: &StandIn, dir: &std::path::Path) -> tokio::process::Child {
-    let world = standin.world();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
-        .arg("run")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DISCORD_TOKEN", &world.token)
-        .env("DISCORD_API_URL", standin.base_url())
-        .env("DISCORD_GUILD_ID", world.guild_id.to_string())
-        .env("SOMEBOT_DATA_DIR", dir)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
+    support::somebot_command(standin).arg("run").env("SOMEBOT_DATA_DIR", dir).env("RUST_LOG", "warn").spawn().unwrap()
 }
 
 /// SIGKILL (no clean shutdown at all), then a new process on the same data; returns once it
@@ -842,8 +824,7 @@ async fn a_killed_bot_loses_no_pending_approval_and_no_undelivered_report() {
     let delivered = flows::report_delivered(s, &sent, Duration::from_secs(20)).await.unwrap();
     let ir = s.button(head.id, &format!("rt:{}:ack", sent.id), delivered.response.clone()).await;
     Strict.ack(s, "the manager's acknowledgement", &ir).await.unwrap();
-    let copies =
-        s.messages_in(head_dm).iter().filter(|m| m.to_string().contains(&format!("rt:{}:ack", sent.id))).count();
+    let copies = copies_in_dm(s, head.id, &format!("rt:{}:ack", sent.id));
     assert_eq!(copies, 1, "the manager got the report once");
     // The reporter hears that the manager has seen it.
     let my_dm = format!("/channels/{}/messages", s.dm_channel_of(me.id).unwrap());
@@ -852,6 +833,21 @@ async fn a_killed_bot_loses_no_pending_approval_and_no_undelivered_report() {
         .await;
     assert!(told.is_some(), "the reporter was told of the acknowledgement");
     s.assert_all_requests_valid();
+}
+
+/// Waits until the bot has recorded every outbox message as sent or given up.
+async fn outbox_drained(bot: &Bot, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    while bot.store.outbox_pending().await.unwrap() != 0 {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How many messages in `user`'s DM with the bot contain `needle`.
+fn copies_in_dm(s: &StandIn, user: u64, needle: &str) -> usize {
+    let dm = s.dm_channel_of(user).expect("a DM channel was opened");
+    s.messages_in(dm).iter().filter(|m| m.to_string().contains(needle)).count()
 }
 
 #[tokio::test]
@@ -874,11 +870,7 @@ async fn a_dm_that_discord_refuses_with_a_5xx_is_retried_from_the_outbox() {
         .await;
     assert!(delivered.json().unwrap().to_string().contains("nc:"), "the first question arrives");
     // The worker records the delivery right after Discord's answer.
-    let deadline = std::time::Instant::now() + WAIT;
-    while bot.store.outbox_pending().await.unwrap() != 0 {
-        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    outbox_drained(&bot, WAIT, "the delivery was not recorded").await;
     bot.stop().await;
 }
 
@@ -917,14 +909,9 @@ async fn a_connection_reset_loses_no_message() {
     let delivered =
         s.wait_for(|r| r.seq > reset.seq && r.path == reset.path && r.status == 200, Duration::from_secs(20)).await;
     assert!(delivered.json().unwrap().to_string().contains("nc:"), "the first question arrives");
-    let deadline = std::time::Instant::now() + WAIT;
-    while bot.store.outbox_pending().await.unwrap() != 0 {
-        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    outbox_drained(&bot, WAIT, "the delivery was not recorded").await;
     // Once, not twice: the question is in the DM channel one time.
-    let dm = s.dm_channel_of(ids::EMPLOYEE).unwrap();
-    let copies = s.messages_in(dm).iter().filter(|m| m.to_string().contains(":choose")).count();
+    let copies = copies_in_dm(s, ids::EMPLOYEE, ":choose");
     assert_eq!(copies, 1);
     // The stand-in's server goes on serving after the dropped connection.
     let ir = s.slash_command(ids::EMPLOYEE, "help", json!([])).await;
@@ -954,13 +941,8 @@ async fn a_message_discord_stored_before_the_connection_dropped_is_not_sent_twic
         lost.response.as_ref().unwrap()["id"],
         "Discord answered with the message it already had"
     );
-    let deadline = std::time::Instant::now() + WAIT;
-    while bot.store.outbox_pending().await.unwrap() != 0 {
-        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let dm = s.dm_channel_of(ids::EMPLOYEE).unwrap();
-    let copies = s.messages_in(dm).iter().filter(|m| m.to_string().contains(":choose")).count();
+    outbox_drained(&bot, WAIT, "the delivery was not recorded").await;
+    let copies = copies_in_dm(s, ids::EMPLOYEE, ":choose");
     assert_eq!(copies, 1, "the employee sees the question once");
     // Every outbox message carries its own nonce: the next one is posted, not deduplicated.
     let mark = s.request_count();
@@ -1035,13 +1017,8 @@ async fn a_slow_discord_delays_only_the_message_it_holds() {
     assert!(latency < Duration::from_secs(3), "{latency:?}");
     assert!(asked.elapsed() < Duration::from_secs(3), "not held up by the slow post");
     // The slow message arrives, once.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while bot.store.outbox_pending().await.unwrap() != 0 {
-        assert!(std::time::Instant::now() < deadline, "the slow delivery was not recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let dm = s.dm_channel_of(ids::EMPLOYEE).unwrap();
-    let copies = s.messages_in(dm).iter().filter(|m| m.to_string().contains(":choose")).count();
+    outbox_drained(&bot, Duration::from_secs(20), "the slow delivery was not recorded").await;
+    let copies = copies_in_dm(s, ids::EMPLOYEE, ":choose");
     assert_eq!(copies, 1);
     bot.stop().await;
 }

@@ -6,37 +6,62 @@ mod dbs;
 use std::sync::Arc;
 
 use somebot::clock::SystemClock;
-use somebot::core::{Actor, CommandInput, Input, OptionValue, Reply};
+use somebot::core::{Actor, CommandInput, Component, Input, OptionValue, Outcome, Reply};
 use somebot::i18n::Locale;
 use somebot::store::Store;
 use somebot::App;
 
-#[tokio::test]
-async fn a_database_that_goes_away_gets_an_apology_not_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("f.db").display())).await.unwrap();
-    let app = App::new(store.clone(), Arc::new(SystemClock));
-    let actor = Actor {
-        user_id: 1,
+/// An employee in the server, without special rights.
+fn employee(user_id: u64) -> Actor {
+    Actor {
+        user_id,
         guild_id: Some(2),
         channel_id: Some(3),
         locale: Locale::Nn,
         display_name: "Kari".into(),
         can_manage_guild: false,
         role_ids: vec![],
-    };
-    let ask = Input::Command(CommandInput {
+    }
+}
+
+/// `/guideline ask question:<text>`.
+fn ask(text: &str) -> Input {
+    Input::Command(CommandInput {
         name: "guideline".into(),
         subcommand: vec!["ask".into()],
-        options: vec![("question".into(), OptionValue::String("Kan eg bruke jobbmailen privat?".into()))],
-    });
-    let ok = app.handle(&actor, ask.clone()).await;
+        options: vec![("question".into(), OptionValue::String(text.into()))],
+    })
+}
+
+/// The question id on an answer's vote buttons.
+fn question_id(o: &Outcome) -> i64 {
+    let Reply::Message(m) = &o.reply else { panic!("an answer: {o:?}") };
+    let vote = m
+        .components
+        .iter()
+        .flatten()
+        .find_map(|c| match c {
+            Component::Button { custom_id, .. } if custom_id.starts_with("gl:vote:") => Some(custom_id.clone()),
+            _ => None,
+        })
+        .expect("vote buttons");
+    vote.split(':').nth(2).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_database_that_goes_away_gets_an_apology_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("f.db").display())).await.unwrap();
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let actor = employee(1);
+    let question = ask("Kan eg bruke jobbmailen privat?");
+    let ok = app.handle(&actor, question.clone()).await;
     assert!(matches!(&ok.reply, Reply::Message(m) if !m.embeds.is_empty()));
 
     store.close().await;
     // A question needs no database to be answered: its log entry is written after the answer,
     // and that write failing costs only the entry.
-    let answered = app.handle(&actor, ask).await;
+    let answered = app.handle(&actor, question).await;
     assert!(matches!(&answered.reply, Reply::Message(m) if !m.embeds.is_empty()), "{answered:?}");
     // Votes on it need the database: they are refused kindly.
     for input in [
@@ -84,39 +109,34 @@ async fn a_record_the_database_refuses_costs_only_itself() {
         assert_eq!(Store::connect(&db.url).await.unwrap().locale_of(5).await.unwrap(), Locale::En, "{}", db.label);
 
         // A typed question is logged without control or invisible characters, on both databases.
-        let actor = Actor {
-            user_id: 6,
-            guild_id: Some(2),
-            channel_id: Some(3),
-            locale: Locale::Nn,
-            display_name: "Kari".into(),
-            can_manage_guild: false,
-            role_ids: vec![],
-        };
-        let ask = Input::Command(CommandInput {
-            name: "guideline".into(),
-            subcommand: vec!["ask".into()],
-            options: vec![(
-                "question".into(),
-                OptionValue::String("Kan eg\u{0} bruke\u{200B} jobbmailen privat?".into()),
-            )],
-        });
-        let o = app.handle(&actor, ask).await;
-        let Reply::Message(m) = &o.reply else { panic!("an answer") };
-        let vote = m
-            .components
-            .iter()
-            .flatten()
-            .find_map(|c| match c {
-                somebot::core::Component::Button { custom_id, .. } if custom_id.starts_with("gl:vote:") => {
-                    Some(custom_id.clone())
-                }
-                _ => None,
-            })
-            .expect("vote buttons");
-        let id: i64 = vote.split(':').nth(2).unwrap().parse().unwrap();
-        let logged = db.store.question(id).await.unwrap().expect("logged");
+        let o = app.handle(&employee(6), ask("Kan eg\u{0} bruke\u{200B} jobbmailen privat?")).await;
+        let logged = db.store.question(question_id(&o)).await.unwrap().expect("logged");
         assert_eq!(logged.question, "Kan eg bruke jobbmailen privat?", "{}", db.label);
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn the_answer_goes_first_and_a_quick_vote_waits_for_its_question() {
+    let db = dbs::sqlite().await;
+    let app = App::new(db.store.clone(), Arc::new(SystemClock));
+    let o = app.handle_answer_first(&employee(7), ask("Kan eg bruke jobbmailen privat?")).await;
+    let id = question_id(&o);
+    assert!(db.store.question(id).await.unwrap().is_none(), "nothing is written before the answer");
+    assert_eq!(o.after.len(), 2, "the language and the question wait: {:?}", o.after);
+    // The employee votes before the log entry is written; it lands 300 ms later.
+    let writer = {
+        let (app, after) = (app.clone(), o.after.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            app.write_bookkeeping(&after).await;
+        })
+    };
+    let vote = Input::Component { custom_id: format!("gl:vote:{id}:down"), values: vec![] };
+    let voted = app.handle(&employee(7), vote).await;
+    writer.await.unwrap();
+    let Reply::Message(m) = &voted.reply else { panic!("an answer") };
+    assert!(!m.content.clone().unwrap_or_default().contains("E-"), "{m:?}");
+    assert_eq!(db.store.question(id).await.unwrap().expect("logged").vote, -1, "the vote counted");
+    db.cleanup().await;
 }

@@ -13,20 +13,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::flows::custom_ids;
 use support::{ids, Recorded, StandIn, World};
 
 const WAIT: Duration = Duration::from_secs(15);
 
 fn spawn(s: &StandIn, database_url: &str, key: &str, shard: &str, dir: &std::path::Path) -> tokio::process::Child {
-    let world = s.world();
     let log = std::fs::File::create(dir.join(format!("somebot-{}.log", shard.replace('/', "of")))).unwrap();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+    support::somebot_command(s)
         .args(["run", "--shard", shard])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DISCORD_TOKEN", &world.token)
-        .env("DISCORD_API_URL", s.base_url())
-        .env("DISCORD_GUILD_ID", world.guild_id.to_string())
         .env("DATABASE_URL", database_url)
         // Every process must share the key: any of them may deliver a stored message.
         .env("SOMEBOT_REPORT_KEY", key)
@@ -34,27 +29,8 @@ fn spawn(s: &StandIn, database_url: &str, key: &str, shard: &str, dir: &std::pat
         .env("RUST_LOG", "warn,somebot=debug")
         .stdout(std::process::Stdio::null())
         .stderr(log)
-        .kill_on_drop(true)
         .spawn()
         .unwrap()
-}
-
-fn custom_ids(v: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                if let Some(Value::String(id)) = m.get("custom_id") {
-                    out.push(id.clone());
-                }
-                m.values().for_each(|x| walk(x, out));
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    walk(v, &mut out);
-    out
 }
 
 /// The connection an interaction's dispatch went out on.

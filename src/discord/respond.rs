@@ -400,17 +400,20 @@ pub fn outbox_nonce(outbox_id: i64) -> String {
     format!("sb{outbox_id}")
 }
 
+/// The message of outbox row `outbox_id`, with its enforced nonce.
+pub fn outbox_message(m: &Message, outbox_id: i64) -> CreateMessage {
+    create_message(m).nonce(serenity::all::Nonce::String(outbox_nonce(outbox_id))).enforce_nonce(true)
+}
+
 impl Deliverer for DiscordDeliverer {
     async fn send(&self, outbox_id: i64, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
         let http = &*self.http;
-        let nonce = outbox_nonce(outbox_id);
         let Some(direct) = &self.direct else {
             let channel = match target {
                 OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id,
                 OutboxTarget::Channel(c) => serenity::all::ChannelId::new(c),
             };
-            let builder = create_message(message).nonce(serenity::all::Nonce::String(nonce)).enforce_nonce(true);
-            return channel.send_message(http, builder).await.map(|_| ()).map_err(classify);
+            return channel.send_message(http, outbox_message(message, outbox_id)).await.map(|_| ()).map_err(classify);
         };
         let token = http.token();
         let channel = match target {
@@ -427,8 +430,8 @@ impl Deliverer for DiscordDeliverer {
         };
         // The same builder as serenity's path, without the files (they go as multipart parts).
         let bare = Message { attachments: Vec::new(), ..message.clone() };
-        let builder = create_message(&bare).nonce(serenity::all::Nonce::String(nonce)).enforce_nonce(true);
-        let body = serde_json::to_value(builder).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let body = serde_json::to_value(outbox_message(&bare, outbox_id))
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         direct.post(token, &format!("/channels/{channel}/messages"), body, &message.attachments).await.map(|_| ())
     }
 }
@@ -451,10 +454,7 @@ mod tests {
     fn outbox_messages_carry_an_enforced_nonce_within_discords_limit() {
         assert!(outbox_nonce(i64::MAX).len() <= 25);
         let m = Message::text("hei");
-        let body = serde_json::to_value(
-            create_message(&m).nonce(serenity::all::Nonce::String(outbox_nonce(42))).enforce_nonce(true),
-        )
-        .unwrap();
+        let body = serde_json::to_value(outbox_message(&m, 42)).unwrap();
         assert_eq!(body["nonce"], json!("sb42"));
         assert_eq!(body["enforce_nonce"], json!(true));
         assert_eq!(body["allowed_mentions"]["parse"], json!([]), "{body}");

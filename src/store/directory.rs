@@ -37,14 +37,19 @@ impl LocaleCache {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `user_id`'s entry, made with `locale` when missing (the map is emptied when full).
+    fn entry(map: &mut HashMap<u64, Seen>, user_id: u64, locale: Locale, now: Instant) -> &mut Seen {
+        if map.len() >= LOCALE_CACHE_MAX && !map.contains_key(&user_id) {
+            map.clear();
+        }
+        map.entry(user_id).or_insert(Seen { locale, stored_at: None, seen_at: now })
+    }
+
     /// Records `locale` for `user_id`; true when it needs storing.
     fn saw(&self, user_id: u64, locale: Locale) -> bool {
         let now = Instant::now();
         let mut map = self.lock();
-        if map.len() >= LOCALE_CACHE_MAX && !map.contains_key(&user_id) {
-            map.clear();
-        }
-        let entry = map.entry(user_id).or_insert(Seen { locale, stored_at: None, seen_at: now });
+        let entry = Self::entry(&mut map, user_id, locale, now);
         if entry.locale != locale {
             *entry = Seen { locale, stored_at: None, seen_at: now };
         }
@@ -55,10 +60,7 @@ impl LocaleCache {
     pub(super) fn stored(&self, user_id: u64, locale: Locale) {
         let now = Instant::now();
         let mut map = self.lock();
-        if map.len() >= LOCALE_CACHE_MAX && !map.contains_key(&user_id) {
-            map.clear();
-        }
-        let e = map.entry(user_id).or_insert(Seen { locale, stored_at: None, seen_at: now });
+        let e = Self::entry(&mut map, user_id, locale, now);
         // A newer language seen meanwhile still needs storing.
         if e.locale == locale {
             e.stored_at = Some(now);
@@ -123,9 +125,7 @@ impl Store {
 
     /// Stores the language a user last used, so direct messages (which carry none) can use it.
     pub async fn remember_locale(&self, user_id: u64, locale: Locale, now: i64) -> sqlx::Result<()> {
-        sqlx::query(UPSERT_LOCALE).bind(id::to_db(user_id)).bind(locale.code()).bind(now).execute(self.pool()).await?;
-        self.locales.stored(user_id, locale);
-        Ok(())
+        self.write_records(&[(user_id, locale, now)], &[]).await
     }
 
     /// The language a user last used; Nynorsk when unknown. What this process saw in the last

@@ -37,24 +37,28 @@ impl Observer for Strict {
     }
 }
 
-/// Every custom id in `v`, depth first.
-pub fn custom_ids(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::String(id)) = m.get("custom_id") {
-                out.push(id.clone());
+/// Every custom id in `v`, at any depth (a message, a callback, a modal).
+pub fn custom_ids(v: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(id)) = m.get("custom_id") {
+                    out.push(id.clone());
+                }
+                m.values().for_each(|x| walk(x, out));
             }
-            m.values().for_each(|x| custom_ids(x, out));
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
         }
-        Value::Array(a) => a.iter().for_each(|x| custom_ids(x, out)),
-        _ => {}
     }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out
 }
 
 /// The first custom id in `v` ending with `suffix`.
 pub fn find_id(v: &Value, suffix: &str) -> Result<String, String> {
-    let mut all = Vec::new();
-    custom_ids(v, &mut all);
+    let all = custom_ids(v);
     all.iter().find(|c| c.ends_with(suffix)).cloned().ok_or_else(|| format!("no `{suffix}` in {all:?}"))
 }
 

@@ -12,6 +12,21 @@ pub mod standin;
 
 pub use standin::{ids, Body, InteractionRef, MessageRef, Recorded, StandIn, UserSpec, World};
 
+/// The `somebot` binary pointed at `standin`: a clean environment with `PATH`, the token, the
+/// API address and the server id, killed when dropped. Callers add the subcommand, the data
+/// directory and the rest.
+pub fn somebot_command(standin: &StandIn) -> tokio::process::Command {
+    let world = standin.world();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_somebot"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DISCORD_TOKEN", &world.token)
+        .env("DISCORD_API_URL", standin.base_url())
+        .env("DISCORD_GUILD_ID", world.guild_id.to_string())
+        .kill_on_drop(true);
+    cmd
+}
+
 /// Sends serenity's and the stand-in's logs to the test output; honours `RUST_LOG`, else keeps
 /// `serenity::client::dispatch` at debug so that a dispatch serenity cannot parse (which it
 /// drops silently) shows up. Safe to call from every test.
