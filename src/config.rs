@@ -52,10 +52,10 @@ pub struct Config {
     /// `SOMEBOT_METRICS_ADDR`: where `/healthz` and `/metrics` are served, if anywhere.
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// Reminder, escalation, expiry and review times (`SOMEBOT_*` variables).
-    pub timings: crate::core::app::Timings,
+    pub timings: crate::ctx::Timings,
     /// `SOMEBOT_REPORT_KEY` (64 hex digits): the key that seals threat reports. When unset,
     /// the file `report.key` in the data directory is used, created on first start.
-    pub report_key: Option<crate::threat_report::crypto::ReportKey>,
+    pub report_key: Option<crate::crypto::ReportKey>,
 }
 
 /// The timing variables: name, what it sets, unit in milliseconds, and how to set it.
@@ -230,7 +230,7 @@ impl Config {
             None => None,
         };
 
-        let mut timings = crate::core::app::Timings::default();
+        let mut timings = crate::ctx::Timings::default();
         for (name, unit) in TIMING_VARS {
             let Some(v) = var(name) else { continue };
             match v.parse::<u32>() {
@@ -255,9 +255,9 @@ impl Config {
             }
         }
 
-        let key_var = crate::threat_report::crypto::KEY_VAR;
+        let key_var = crate::crypto::KEY_VAR;
         let report_key = match var(key_var) {
-            Some(v) => match crate::threat_report::crypto::ReportKey::from_hex(&v) {
+            Some(v) => match crate::crypto::ReportKey::from_hex(&v) {
                 Ok(k) => Some(k),
                 Err(why) => {
                     problems.push(Problem {

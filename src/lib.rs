@@ -1,13 +1,24 @@
 //! somebot: the Discord bot that puts Volda kommune's social-media guidelines to work.
 //!
-//! The core (guideline lookup, conversations, approvals, report routing) is plain Rust over
-//! plain types; `discord` and `sandbox` are adapters that translate events in and replies out.
+//! Layers, each importing only those below it:
+//! - `core`: the vocabulary (inputs, outcomes, replies, effects, errors, text helpers), with
+//!   `i18n`, `clock` and `crypto` beside it;
+//! - `store`: the database;
+//! - `ctx` and `feature`: what a feature gets to work with (store, clock, timings, keys) and
+//!   the one trait through which the app sees it;
+//! - the features: `guideline`, `channel_request`, `threat_report`, `org`;
+//! - `app`: the composition (router, timers, delivery, bookkeeping, help, command tree);
+//! - the adapters `discord` and `sandbox`, which translate events in and replies out.
 
+pub mod app;
 pub mod channel_request;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod crypto;
+pub mod ctx;
 pub mod discord;
+pub mod feature;
 pub mod guideline;
 pub mod i18n;
 pub mod metrics;
@@ -16,7 +27,7 @@ pub mod sandbox;
 pub mod store;
 pub mod threat_report;
 
-pub use crate::core::App;
+pub use crate::app::App;
 
 /// Loads every embedded prompt file and checks that both languages have the same keys and
 /// placeholders; returns the number of messages per language.

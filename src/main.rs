@@ -312,7 +312,7 @@ async fn main() -> ExitCode {
                 Ok(x) => x,
                 Err(code) => return code,
             };
-            let code = match somebot::org::import_managers(&app, guild, &text, 0).await {
+            let code = match somebot::org::import_managers(&app.cx(), guild, &text, 0).await {
                 Ok(report) => {
                     println!("{}", report.render(Locale::En));
                     ExitCode::SUCCESS

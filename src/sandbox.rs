@@ -6,9 +6,10 @@
 
 use std::collections::HashMap;
 
+use crate::app::commands;
+use crate::app::delivery::{Deliverer, DeliveryError};
 use crate::clock::OffsetClock;
-use crate::core::commands::{self, CommandSpec, OptionKind};
-use crate::core::delivery::{Deliverer, DeliveryError};
+use crate::core::commands::{CommandSpec, OptionKind};
 use crate::core::{Actor, CommandInput, Component, Input, Message, Modal, OptionValue, Reply};
 use crate::i18n::Locale;
 use crate::store::jobs::OutboxTarget;

@@ -9,8 +9,8 @@ use common::{button, message, text, Collect};
 
 use std::sync::Arc;
 
+use somebot::app::delivery::{Deliverer, DeliveryError};
 use somebot::clock::{ManualClock, DAY, HOUR};
-use somebot::core::delivery::{Deliverer, DeliveryError};
 use somebot::core::{Actor, CommandInput, Input, Message, OptionValue, Outcome, Reply};
 use somebot::i18n::Locale;
 use somebot::store::directory::Member;

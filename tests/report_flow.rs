@@ -10,8 +10,8 @@ use common::{all_text, button, cmd, message, text, Collect};
 
 use std::sync::{Arc, Mutex};
 
+use somebot::app::delivery::{Deliverer, DeliveryError};
 use somebot::clock::{ManualClock, DAY, HOUR};
-use somebot::core::delivery::{Deliverer, DeliveryError};
 use somebot::core::{Actor, Component, Input, Message, OptionValue, Outcome, Reply};
 use somebot::i18n::Locale;
 use somebot::store::directory::Member;

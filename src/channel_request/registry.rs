@@ -8,10 +8,10 @@ use crate::clock::{format_date, format_time};
 use crate::core::errors::{HandlerResult, UserError};
 use crate::core::reply::clip;
 use crate::core::{Actor, ButtonStyle, CommandInput, Component, Effect, Embed, Message, Outcome, Reply, Tone};
+use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::org::OrgSettings;
 use crate::store::channels::{ChannelRequestRow, RequestChange};
-use crate::App;
 
 fn conv(row: &ChannelRequestRow) -> Conversation {
     serde_json::from_str(&row.conversation).unwrap_or_default()
@@ -34,14 +34,14 @@ pub fn responsible(c: &Conversation) -> Vec<u64> {
 }
 
 /// `/channels <subcommand>`.
-pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
     let guild = actor.guild_id.ok_or_else(|| UserError::new("common.guild-only"))?;
     let locale = actor.locale;
     match cmd.sub() {
-        Some("list") => list(app, guild, locale).await,
+        Some("list") => list(cx, guild, locale).await,
         Some(sub @ ("show" | "request" | "retire")) => {
             let r = cmd.str_option("reference").unwrap_or_default();
-            let row = app
+            let row = cx
                 .store
                 .channel_request_by_reference(r)
                 .await?
@@ -49,16 +49,16 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
                 .ok_or_else(|| UserError::new("registry.unknown-reference").arg("reference", clip(r, 30)))?;
             match sub {
                 "show" => show(locale, &row),
-                "request" => history(app, actor, &row).await,
-                _ => retire(app, actor, row).await,
+                "request" => history(cx, actor, &row).await,
+                _ => retire(cx, actor, row).await,
             }
         }
         _ => Err(UserError::new("common.unknown-command").into()),
     }
 }
 
-async fn list(app: &App, guild: u64, locale: Locale) -> HandlerResult<Outcome> {
-    let rows = app.store.channel_requests_in(guild, &["approved"]).await?;
+async fn list(cx: &Ctx<'_>, guild: u64, locale: Locale) -> HandlerResult<Outcome> {
+    let rows = cx.store.channel_requests_in(guild, &["approved"]).await?;
     if rows.is_empty() {
         return Ok(Outcome::ephemeral(t(locale, "registry.empty", &[])));
     }
@@ -134,14 +134,14 @@ fn show(locale: Locale, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
 }
 
 /// `/channels request <ref>`: who did what and when, for the requester, the head, the officers.
-async fn history(app: &App, actor: &Actor, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
+async fn history(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     let involved = row.requester_id == actor.user_id || row.head_id == Some(actor.user_id);
-    if !involved && !actor.can_manage_guild && !is_officer(app, row.guild_id, actor).await? {
+    if !involved && !actor.can_manage_guild && !is_officer(cx, row.guild_id, actor).await? {
         tracing::warn!(request = row.id, user = actor.user_id, "refused the history of a request");
         return Err(UserError::new("registry.history-refused").into());
     }
-    let events = app.store.channel_events(row.id).await?;
+    let events = cx.store.channel_events(row.id).await?;
     let lines: Vec<String> = events
         .iter()
         .map(|e| {
@@ -174,8 +174,8 @@ async fn history(app: &App, actor: &Actor, row: &ChannelRequestRow) -> HandlerRe
     })))
 }
 
-async fn retire(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    if !is_officer(app, row.guild_id, actor).await? {
+async fn retire(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    if !is_officer(cx, row.guild_id, actor).await? {
         tracing::warn!(request = row.id, user = actor.user_id, "refused retiring a channel");
         return Err(UserError::new("registry.retire-refused").into());
     }
@@ -185,27 +185,27 @@ async fn retire(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResu
             .arg("status", status_text(actor.locale, &row.status))
             .into());
     }
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let change = RequestChange { status: Some("retired"), retired_by: Some(actor.user_id), ..RequestChange::default() };
-    if !app.store.update_channel_request(row.id, "approved", row.version, &change, now).await? {
+    if !cx.store.update_channel_request(row.id, "approved", row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    app.store.log_channel_event(row.id, now, actor.user_id, "retired", "").await?;
-    app.store.cancel_timers(timers::REVIEW, row.id, now).await?;
-    app.store.cancel_timers(timers::REVIEW_OVERDUE, row.id, now).await?;
+    cx.store.log_channel_event(row.id, now, actor.user_id, "retired", "").await?;
+    cx.store.cancel_timers(timers::REVIEW, row.id, now).await?;
+    cx.store.cancel_timers(timers::REVIEW_OVERDUE, row.id, now).await?;
     Ok(Outcome::ephemeral(t(actor.locale, "registry.retired", &[("reference", &reference(&row))])))
 }
 
 /// Messages to the communications officers (the review channel, else each officer by DM).
-async fn tell_officers(app: &App, guild: u64, key: &str, args: &[(&str, &str)]) -> HandlerResult<Vec<Effect>> {
-    let settings = OrgSettings::load(&app.store, guild).await?;
+async fn tell_officers(cx: &Ctx<'_>, guild: u64, key: &str, args: &[(&str, &str)]) -> HandlerResult<Vec<Effect>> {
+    let settings = OrgSettings::load(cx.store, guild).await?;
     if let Some(channel) = settings.review_channel {
         return Ok(vec![Effect::post(channel, Message::text(t(Locale::Nn, key, args)))]);
     }
     let mut out = Vec::new();
     if let Some(role) = settings.communications_role {
-        for m in app.store.members_with_role(guild, role).await? {
-            let l = app.store.locale_of(m.user_id).await?;
+        for m in cx.store.members_with_role(guild, role).await? {
+            let l = cx.store.locale_of(m.user_id).await?;
             out.push(Effect::dm(m.user_id, Message::text(t(l, key, args))));
         }
     }
@@ -213,19 +213,19 @@ async fn tell_officers(app: &App, guild: u64, key: &str, args: &[(&str, &str)]) 
 }
 
 /// Runs the review timers of approved channels.
-pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
-    let Some(row) = app.store.channel_request(id).await? else { return Ok(Outcome::reply(Reply::Nothing)) };
+pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> {
+    let Some(row) = cx.store.channel_request(id).await? else { return Ok(Outcome::reply(Reply::Nothing)) };
     if row.status != "approved" {
         return Ok(Outcome::reply(Reply::Nothing));
     }
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let c = conv(&row);
     let r = reference(&row);
     match kind {
         timers::REVIEW => {
             let mut effects = Vec::new();
             for person in responsible(&c) {
-                let l = app.store.locale_of(person).await?;
+                let l = cx.store.locale_of(person).await?;
                 effects.push(Effect::dm(
                     person,
                     Message {
@@ -252,13 +252,13 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
                     },
                 ));
             }
-            app.store.log_channel_event(id, now, 0, "review-asked", "").await?;
-            app.store.schedule(timers::REVIEW_OVERDUE, id, now + app.timings.review_answer_ms, now).await?;
+            cx.store.log_channel_event(id, now, 0, "review-asked", "").await?;
+            cx.store.schedule(timers::REVIEW_OVERDUE, id, now + cx.timings.review_answer_ms, now).await?;
             Ok(Outcome::with_effects(Reply::Nothing, effects))
         }
         timers::REVIEW_OVERDUE => {
-            app.store.log_channel_event(id, now, 0, "review-overdue", "").await?;
-            let effects = tell_officers(app, row.guild_id, "registry.review-overdue", &[("reference", &r)]).await?;
+            cx.store.log_channel_event(id, now, 0, "review-overdue", "").await?;
+            let effects = tell_officers(cx, row.guild_id, "registry.review-overdue", &[("reference", &r)]).await?;
             Ok(Outcome::with_effects(Reply::Nothing, effects))
         }
         _ => Ok(Outcome::reply(Reply::Nothing)),
@@ -266,22 +266,22 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
 }
 
 /// A review answer: `ncr:<id>:active` or `ncr:<id>:retire`.
-pub async fn review_component(app: &App, actor: &Actor, id: i64, answer: &str) -> HandlerResult<Outcome> {
-    let row = app.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired"))?;
+pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: &str) -> HandlerResult<Outcome> {
+    let row = cx.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired"))?;
     if !responsible(&conv(&row)).contains(&actor.user_id) {
         return Err(UserError::new("registry.not-responsible").into());
     }
     if row.status != "approved" {
         return Err(UserError::new("common.expired").into());
     }
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let r = reference(&row);
-    app.store.cancel_timers(timers::REVIEW_OVERDUE, id, now).await?;
+    cx.store.cancel_timers(timers::REVIEW_OVERDUE, id, now).await?;
     match answer {
         "active" => {
-            app.store.log_channel_event(id, now, actor.user_id, "review-confirmed", "").await?;
-            app.store.cancel_timers(timers::REVIEW, id, now).await?;
-            app.store.schedule(timers::REVIEW, id, now + app.timings.review_interval_ms, now).await?;
+            cx.store.log_channel_event(id, now, actor.user_id, "review-confirmed", "").await?;
+            cx.store.cancel_timers(timers::REVIEW, id, now).await?;
+            cx.store.schedule(timers::REVIEW, id, now + cx.timings.review_interval_ms, now).await?;
             Ok(Outcome::reply(Reply::Update(Message::text(t(
                 actor.locale,
                 "registry.review-thanks",
@@ -289,9 +289,9 @@ pub async fn review_component(app: &App, actor: &Actor, id: i64, answer: &str) -
             )))))
         }
         "retire" => {
-            app.store.log_channel_event(id, now, actor.user_id, "review-retire-suggested", "").await?;
+            cx.store.log_channel_event(id, now, actor.user_id, "review-retire-suggested", "").await?;
             let effects = tell_officers(
-                app,
+                cx,
                 row.guild_id,
                 "registry.retire-suggested",
                 &[("reference", &r), ("by", &format!("<@{}>", actor.user_id))],
@@ -308,14 +308,14 @@ pub async fn review_component(app: &App, actor: &Actor, id: i64, answer: &str) -
 
 /// A member left the server: the officers hear of every approved channel they were
 /// responsible for.
-pub async fn member_left(app: &App, guild: u64, user: u64) -> HandlerResult<Vec<Effect>> {
+pub async fn member_left(cx: &Ctx<'_>, guild: u64, user: u64) -> HandlerResult<Vec<Effect>> {
     let mut effects = Vec::new();
-    for row in app.store.channel_requests_in(guild, &["approved"]).await? {
+    for row in cx.store.channel_requests_in(guild, &["approved"]).await? {
         if responsible(&conv(&row)).contains(&user) {
-            app.store.log_channel_event(row.id, app.clock.now_ms(), 0, "responsible-left", &user.to_string()).await?;
+            cx.store.log_channel_event(row.id, cx.now(), 0, "responsible-left", &user.to_string()).await?;
             effects.extend(
                 tell_officers(
-                    app,
+                    cx,
                     guild,
                     "registry.responsible-left",
                     &[("reference", &reference(&row)), ("user", &format!("<@{user}>"))],

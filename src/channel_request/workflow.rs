@@ -17,11 +17,11 @@ use crate::core::errors::{HandlerResult, UserError};
 use crate::core::{
     Actor, ButtonStyle, Component, Effect, Embed, EmbedField, Message, Modal, Outcome, Reply, TextInput, Tone,
 };
+use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::org::OrgSettings;
 use crate::store::channels::{ChannelRequestRow, RequestChange};
 use crate::store::directory::fold;
-use crate::App;
 
 /// Statuses in which the requester is still answering.
 pub const OPEN: [&str; 2] = ["draft", "changes_requested"];
@@ -45,8 +45,8 @@ fn conversation_of(row: &ChannelRequestRow) -> HandlerResult<Conversation> {
         .map_err(|e| anyhow::anyhow!("request {} has unreadable state: {e}", row.id).into())
 }
 
-async fn load(app: &App, id: i64) -> HandlerResult<ChannelRequestRow> {
-    app.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired").into())
+async fn load(cx: &Ctx<'_>, id: i64) -> HandlerResult<ChannelRequestRow> {
+    cx.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired").into())
 }
 
 /// The request's reference, or a placeholder before submission.
@@ -55,15 +55,10 @@ pub fn reference(row: &ChannelRequestRow) -> String {
 }
 
 /// `/new-channel` (and the "apply for a new channel" button under section 1).
-pub async fn start(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
+pub async fn start(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
     let guild = actor.guild_id.ok_or_else(|| UserError::new("common.guild-only"))?;
-    let open: Vec<ChannelRequestRow> = app
-        .store
-        .channel_requests_of(actor.user_id, &OPEN)
-        .await?
-        .into_iter()
-        .filter(|r| r.guild_id == guild)
-        .collect();
+    let open: Vec<ChannelRequestRow> =
+        cx.store.channel_requests_of(actor.user_id, &OPEN).await?.into_iter().filter(|r| r.guild_id == guild).collect();
     let locale = actor.locale;
     if let Some(row) = open.first() {
         let conv = conversation_of(row)?;
@@ -94,9 +89,9 @@ pub async fn start(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
     }
     let conv = Conversation::start();
     let json = serde_json::to_string(&conv).map_err(anyhow::Error::from)?;
-    let now = app.clock.now_ms();
-    let id = app.store.create_channel_request(guild, actor.user_id, &json, now).await?;
-    schedule_idle(app, id).await?;
+    let now = cx.now();
+    let id = cx.store.create_channel_request(guild, actor.user_id, &json, now).await?;
+    schedule_idle(cx, id).await?;
     info!(request = id, "channel request started");
     Ok(open_in_dm(actor, id, &conv))
 }
@@ -110,49 +105,49 @@ fn open_in_dm(actor: &Actor, id: i64, conv: &Conversation) -> Outcome {
     )
 }
 
-async fn schedule_idle(app: &App, id: i64) -> HandlerResult<()> {
-    let now = app.clock.now_ms();
-    app.store.cancel_timers(timers::REMIND, id, now).await?;
-    app.store.cancel_timers(timers::EXPIRE, id, now).await?;
-    app.store.schedule(timers::REMIND, id, now + app.timings.conversation_reminder_ms, now).await?;
-    app.store.schedule(timers::EXPIRE, id, now + app.timings.conversation_expiry_ms, now).await?;
+async fn schedule_idle(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
+    let now = cx.now();
+    cx.store.cancel_timers(timers::REMIND, id, now).await?;
+    cx.store.cancel_timers(timers::EXPIRE, id, now).await?;
+    cx.store.schedule(timers::REMIND, id, now + cx.timings.conversation_reminder_ms, now).await?;
+    cx.store.schedule(timers::EXPIRE, id, now + cx.timings.conversation_expiry_ms, now).await?;
     Ok(())
 }
 
-async fn cancel_idle(app: &App, id: i64) -> HandlerResult<()> {
-    let now = app.clock.now_ms();
-    app.store.cancel_timers(timers::REMIND, id, now).await?;
-    app.store.cancel_timers(timers::EXPIRE, id, now).await?;
+async fn cancel_idle(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
+    let now = cx.now();
+    cx.store.cancel_timers(timers::REMIND, id, now).await?;
+    cx.store.cancel_timers(timers::EXPIRE, id, now).await?;
     Ok(())
 }
 
-async fn schedule_approval(app: &App, id: i64) -> HandlerResult<()> {
-    let now = app.clock.now_ms();
-    app.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
-    app.store.cancel_timers(timers::ESCALATE, id, now).await?;
-    let remind = add_working_days(now, app.timings.approval_reminder_working_days);
-    let escalate = add_working_days(remind, app.timings.approval_escalation_working_days);
-    app.store.schedule(timers::APPROVAL_REMIND, id, remind, now).await?;
-    app.store.schedule(timers::ESCALATE, id, escalate, now).await?;
+async fn schedule_approval(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
+    let now = cx.now();
+    cx.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
+    cx.store.cancel_timers(timers::ESCALATE, id, now).await?;
+    let remind = add_working_days(now, cx.timings.approval_reminder_working_days);
+    let escalate = add_working_days(remind, cx.timings.approval_escalation_working_days);
+    cx.store.schedule(timers::APPROVAL_REMIND, id, remind, now).await?;
+    cx.store.schedule(timers::ESCALATE, id, escalate, now).await?;
     Ok(())
 }
 
-async fn cancel_approval(app: &App, id: i64) -> HandlerResult<()> {
-    let now = app.clock.now_ms();
-    app.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
-    app.store.cancel_timers(timers::ESCALATE, id, now).await?;
+async fn cancel_approval(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
+    let now = cx.now();
+    cx.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
+    cx.store.cancel_timers(timers::ESCALATE, id, now).await?;
     Ok(())
 }
 
 /// A button of the conversation: `nc:<id>:<action>`.
 pub async fn conversation_component(
-    app: &App,
+    cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
     action: &str,
     values: &[String],
 ) -> HandlerResult<Outcome> {
-    let row = load(app, id).await?;
+    let row = load(cx, id).await?;
     if row.requester_id != actor.user_id {
         warn!(request = id, user = actor.user_id, "someone else pressed a conversation button");
         return Err(UserError::new("channel-flow.not-yours").into());
@@ -163,34 +158,32 @@ pub async fn conversation_component(
     match action {
         "resume" => {
             let conv = conversation_of(&row)?;
-            schedule_idle(app, id).await?;
+            schedule_idle(cx, id).await?;
             return Ok(open_in_dm(actor, id, &conv));
         }
         "fresh" => {
             let change = RequestChange { status: Some("cancelled"), ..RequestChange::default() };
-            if app.store.update_channel_request(id, &row.status, row.version, &change, app.clock.now_ms()).await? {
-                app.store
-                    .log_channel_event(id, app.clock.now_ms(), actor.user_id, "cancelled", "started afresh")
-                    .await?;
-                cancel_idle(app, id).await?;
+            if cx.store.update_channel_request(id, &row.status, row.version, &change, cx.now()).await? {
+                cx.store.log_channel_event(id, cx.now(), actor.user_id, "cancelled", "started afresh").await?;
+                cancel_idle(cx, id).await?;
             }
-            return start(app, actor).await;
+            return start(cx, actor).await;
         }
         _ => {}
     }
     let event =
         crate::channel_request::event_from_action(action, values).ok_or_else(|| UserError::new("common.expired"))?;
-    apply(app, actor, row, event, true).await
+    apply(cx, actor, row, event, true).await
 }
 
 /// A direct message to the bot: an answer to the open conversation, if there is one.
-pub async fn direct_message(app: &App, actor: &Actor, text: &str) -> HandlerResult<Option<Outcome>> {
-    let Some(row) = app.store.channel_requests_of(actor.user_id, &OPEN).await?.into_iter().next() else {
+pub async fn direct_message(cx: &Ctx<'_>, actor: &Actor, text: &str) -> HandlerResult<Option<Outcome>> {
+    let Some(row) = cx.store.channel_requests_of(actor.user_id, &OPEN).await?.into_iter().next() else {
         return Ok(None);
     };
     let conv = conversation_of(&row)?;
     let event = match conv.advance(script(), Event::Text(text.to_string()), actor.user_id) {
-        Err(r) if r.key == NEEDS_PEOPLE_LOOKUP => match resolve_people(app, row.guild_id, text).await? {
+        Err(r) if r.key == NEEDS_PEOPLE_LOOKUP => match resolve_people(cx, row.guild_id, text).await? {
             Ok(ids) => Event::People(ids),
             Err(problem) => {
                 return Ok(Some(Outcome::reply(Reply::Message(Message::text(problem.render(actor.locale))))))
@@ -198,7 +191,7 @@ pub async fn direct_message(app: &App, actor: &Actor, text: &str) -> HandlerResu
         },
         _ => Event::Text(text.to_string()),
     };
-    apply(app, actor, row, event, false).await.map(Some)
+    apply(cx, actor, row, event, false).await.map(Some)
 }
 
 /// Why typed names could not be turned into members.
@@ -222,7 +215,7 @@ impl PeopleProblem {
 }
 
 /// Turns "Kari Nordmann, Ola" or mentions into member ids, one name at a time.
-pub async fn resolve_people(app: &App, guild: u64, text: &str) -> HandlerResult<Result<Vec<u64>, PeopleProblem>> {
+pub async fn resolve_people(cx: &Ctx<'_>, guild: u64, text: &str) -> HandlerResult<Result<Vec<u64>, PeopleProblem>> {
     let mut ids = Vec::new();
     let names: Vec<String> = text
         .replace(" og ", ",")
@@ -236,7 +229,7 @@ pub async fn resolve_people(app: &App, guild: u64, text: &str) -> HandlerResult<
         return Ok(Err(PeopleProblem::Empty));
     }
     for name in names {
-        let found = app.store.find_members(guild, &name).await?;
+        let found = cx.store.find_members(guild, &name).await?;
         let exact: Vec<_> =
             found.iter().filter(|m| fold(&m.display_name) == fold(&name) || fold(&m.username) == fold(&name)).collect();
         let pick = match (found.len(), exact.len()) {
@@ -257,7 +250,7 @@ pub async fn resolve_people(app: &App, guild: u64, text: &str) -> HandlerResult<
 
 /// Applies one event to a request's conversation and saves it (compare-and-set).
 async fn apply(
-    app: &App,
+    cx: &Ctx<'_>,
     actor: &Actor,
     row: ChannelRequestRow,
     event: Event,
@@ -274,28 +267,28 @@ async fn apply(
             return Ok(Outcome::reply(Reply::Message(m)));
         }
     };
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
     match progress {
         Progress::Ask | Progress::Summary => {
             let change = RequestChange { conversation: Some(&json), ..RequestChange::default() };
-            if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+            if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
                 return Err(UserError::new("channel-flow.changed-meanwhile").into());
             }
-            schedule_idle(app, row.id).await?;
+            schedule_idle(cx, row.id).await?;
             Ok(Outcome::reply(wrap(render(script(), &next, locale, row.id))))
         }
         Progress::Cancelled => {
             let change =
                 RequestChange { status: Some("cancelled"), conversation: Some(&json), ..RequestChange::default() };
-            if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+            if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
                 return Err(UserError::new("channel-flow.changed-meanwhile").into());
             }
-            app.store.log_channel_event(row.id, now, actor.user_id, "cancelled", "").await?;
-            cancel_idle(app, row.id).await?;
+            cx.store.log_channel_event(row.id, now, actor.user_id, "cancelled", "").await?;
+            cancel_idle(cx, row.id).await?;
             Ok(Outcome::reply(wrap(Message::text(t(locale, "channel-flow.cancelled", &[])))))
         }
-        Progress::Submitted => submit(app, actor, row, next, &json, from_button).await,
+        Progress::Submitted => submit(cx, actor, row, next, &json, from_button).await,
     }
 }
 
@@ -374,28 +367,28 @@ fn approval_message(
 
 /// Who approves at the officers' stage: the review channel when set, else each officer by DM.
 async fn to_officers(
-    app: &App,
+    cx: &Ctx<'_>,
     row: &ChannelRequestRow,
     conv: &Conversation,
     note: Option<String>,
 ) -> HandlerResult<Vec<Effect>> {
-    let settings = OrgSettings::load(&app.store, row.guild_id).await?;
+    let settings = OrgSettings::load(cx.store, row.guild_id).await?;
     if let Some(channel) = settings.review_channel {
         // The review channel is a staff channel: Nynorsk, the official language.
         return Ok(vec![Effect::post(channel, approval_message(row, conv, Locale::Nn, "officer", note))]);
     }
     let officers = match settings.communications_role {
-        Some(role) => app.store.members_with_role(row.guild_id, role).await?,
+        Some(role) => cx.store.members_with_role(row.guild_id, role).await?,
         None => Vec::new(),
     };
     let mut effects = Vec::new();
     for o in officers {
-        let locale = app.store.locale_of(o.user_id).await?;
+        let locale = cx.store.locale_of(o.user_id).await?;
         effects.push(Effect::dm(o.user_id, approval_message(row, conv, locale, "officer", note.clone())));
     }
     if effects.is_empty() {
         warn!(request = row.id, "no communications officer is configured; the request waits");
-        let locale = app.store.locale_of(row.requester_id).await?;
+        let locale = cx.store.locale_of(row.requester_id).await?;
         effects.push(Effect::dm(
             row.requester_id,
             Message::text(t(locale, "channel-flow.no-officers", &[("reference", &reference(row))])),
@@ -409,7 +402,7 @@ fn year_of(ms: i64) -> i64 {
 }
 
 async fn submit(
-    app: &App,
+    cx: &Ctx<'_>,
     actor: &Actor,
     row: ChannelRequestRow,
     next: Conversation,
@@ -417,7 +410,7 @@ async fn submit(
     from_button: bool,
 ) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let head = match next.answers.get("head") {
         Some(Answer::Person(h)) => *h,
         _ => return Err(UserError::new("channel-flow.incomplete").into()),
@@ -426,7 +419,7 @@ async fn submit(
         Some(r) => r.clone(),
         None => {
             let year = year_of(now);
-            let n = app.store.next_number(&format!("KANAL-{year}")).await?;
+            let n = cx.store.next_number(&format!("KANAL-{year}")).await?;
             format!("KANAL-{year}-{n:04}")
         }
     };
@@ -439,14 +432,14 @@ async fn submit(
         escalated: Some(false),
         ..RequestChange::default()
     };
-    if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+    if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    app.store.log_channel_event(row.id, now, actor.user_id, "submitted", &reference).await?;
-    cancel_idle(app, row.id).await?;
-    schedule_approval(app, row.id).await?;
-    let row = load(app, row.id).await?;
-    let head_locale = app.store.locale_of(head).await?;
+    cx.store.log_channel_event(row.id, now, actor.user_id, "submitted", &reference).await?;
+    cancel_idle(cx, row.id).await?;
+    schedule_approval(cx, row.id).await?;
+    let row = load(cx, row.id).await?;
+    let head_locale = cx.store.locale_of(head).await?;
     info!(request = row.id, reference = %reference, "channel request submitted");
     let effects = vec![Effect::dm(head, approval_message(&row, &next, head_locale, "head", None))
         .on_failure(format!("nc:head-dm-failed:{}", row.id))];
@@ -457,22 +450,22 @@ async fn submit(
 
 /// Whether a user is a communications officer of the request's server (from the member
 /// directory, which also works for clicks in a DM, where Discord sends no roles).
-pub(crate) async fn is_officer(app: &App, guild: u64, actor: &Actor) -> HandlerResult<bool> {
-    let Some(role) = OrgSettings::load(&app.store, guild).await?.communications_role else {
+pub(crate) async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> HandlerResult<bool> {
+    let Some(role) = OrgSettings::load(cx.store, guild).await?.communications_role else {
         return Ok(false);
     };
     if actor.guild_id == Some(guild) && actor.role_ids.contains(&role) {
         return Ok(true);
     }
-    Ok(app.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
+    Ok(cx.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
 }
 
 /// Checks that `actor` is the one to take `decision` now; the error says why not.
-async fn check_decider(app: &App, actor: &Actor, row: &ChannelRequestRow, decision: &str) -> HandlerResult<()> {
+async fn check_decider(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow, decision: &str) -> HandlerResult<()> {
     let (stage_status, allowed) = if decision.starts_with("head-") {
         ("awaiting_head", row.head_id == Some(actor.user_id))
     } else {
-        ("awaiting_officer", is_officer(app, row.guild_id, actor).await?)
+        ("awaiting_officer", is_officer(cx, row.guild_id, actor).await?)
     };
     if !allowed {
         warn!(request = row.id, user = actor.user_id, decision, "refused a decision by someone not addressed");
@@ -495,13 +488,13 @@ pub fn status_text(locale: Locale, status: &str) -> String {
 }
 
 /// An approval button: `nca:<id>:<decision>`.
-pub async fn approval_component(app: &App, actor: &Actor, id: i64, decision: &str) -> HandlerResult<Outcome> {
-    let row = load(app, id).await?;
-    check_decider(app, actor, &row, decision).await?;
+pub async fn approval_component(cx: &Ctx<'_>, actor: &Actor, id: i64, decision: &str) -> HandlerResult<Outcome> {
+    let row = load(cx, id).await?;
+    check_decider(cx, actor, &row, decision).await?;
     let locale = actor.locale;
     match decision {
-        "head-approve" => head_approve(app, actor, row).await,
-        "off-approve" => officer_approve(app, actor, row).await,
+        "head-approve" => head_approve(cx, actor, row).await,
+        "off-approve" => officer_approve(cx, actor, row).await,
         "head-decline" | "off-reject" | "off-changes" => {
             let title_key = format!("channel-flow.modal-{decision}");
             Ok(Outcome::reply(Reply::Modal(Modal {
@@ -532,17 +525,17 @@ fn decided_message(locale: Locale, key: &str, row: &ChannelRequestRow, actor: &A
     Message::text(crate::core::reply::clip(&text, 1900))
 }
 
-async fn head_approve(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    let now = app.clock.now_ms();
+async fn head_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    let now = cx.now();
     let change = RequestChange { status: Some("awaiting_officer"), ..RequestChange::default() };
-    if !app.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
+    if !cx.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    app.store.log_channel_event(row.id, now, actor.user_id, "head-approved", "").await?;
-    schedule_approval(app, row.id).await?;
+    cx.store.log_channel_event(row.id, now, actor.user_id, "head-approved", "").await?;
+    schedule_approval(cx, row.id).await?;
     let conv = conversation_of(&row)?;
-    let mut effects = to_officers(app, &row, &conv, None).await?;
-    let req_locale = app.store.locale_of(row.requester_id).await?;
+    let mut effects = to_officers(cx, &row, &conv, None).await?;
+    let req_locale = cx.store.locale_of(row.requester_id).await?;
     effects.push(Effect::dm(
         row.requester_id,
         decided_message(req_locale, "channel-flow.told-head-approved", &row, actor, None),
@@ -553,25 +546,25 @@ async fn head_approve(app: &App, actor: &Actor, row: ChannelRequestRow) -> Handl
     ))
 }
 
-async fn officer_approve(app: &App, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    let now = app.clock.now_ms();
+async fn officer_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    let now = cx.now();
     let change =
         RequestChange { status: Some("approved"), decided_by: Some(actor.user_id), ..RequestChange::default() };
-    if !app.store.update_channel_request(row.id, "awaiting_officer", row.version, &change, now).await? {
+    if !cx.store.update_channel_request(row.id, "awaiting_officer", row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    app.store.log_channel_event(row.id, now, actor.user_id, "approved", "").await?;
-    cancel_approval(app, row.id).await?;
-    app.store.schedule(timers::REVIEW, row.id, now + app.timings.review_interval_ms, now).await?;
+    cx.store.log_channel_event(row.id, now, actor.user_id, "approved", "").await?;
+    cancel_approval(cx, row.id).await?;
+    cx.store.schedule(timers::REVIEW, row.id, now + cx.timings.review_interval_ms, now).await?;
     info!(request = row.id, "channel request approved");
     let mut effects = Vec::new();
-    let req_locale = app.store.locale_of(row.requester_id).await?;
+    let req_locale = cx.store.locale_of(row.requester_id).await?;
     effects.push(Effect::dm(
         row.requester_id,
         decided_message(req_locale, "channel-flow.told-approved", &row, actor, None),
     ));
     if let Some(head) = row.head_id {
-        let l = app.store.locale_of(head).await?;
+        let l = cx.store.locale_of(head).await?;
         effects.push(Effect::dm(head, decided_message(l, "channel-flow.told-approved", &row, actor, None)));
     }
     Ok(Outcome::with_effects(
@@ -582,19 +575,19 @@ async fn officer_approve(app: &App, actor: &Actor, row: ChannelRequestRow) -> Ha
 
 /// A reason modal: `ncm:<id>:<decision>`.
 pub async fn reason_submitted(
-    app: &App,
+    cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
     decision: &str,
     fields: &[(String, String)],
 ) -> HandlerResult<Outcome> {
-    let row = load(app, id).await?;
-    check_decider(app, actor, &row, decision).await?;
+    let row = load(cx, id).await?;
+    check_decider(cx, actor, &row, decision).await?;
     let reason = fields.iter().find(|(k, _)| k == "reason").map(|(_, v)| crate::core::text::clean_text(v));
     let reason =
         reason.filter(|r| r.chars().count() >= 3).ok_or_else(|| UserError::new("channel-flow.reason-needed"))?;
     let reason = crate::core::reply::clip(&reason, 1000);
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let (status, action, told_key, you_key) = match decision {
         "head-decline" => ("declined", "head-declined", "channel-flow.told-declined", "channel-flow.you-declined"),
         "off-reject" => ("rejected", "rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected"),
@@ -617,20 +610,20 @@ pub async fn reason_submitted(
     } else {
         change.decided_by = Some(actor.user_id);
     }
-    if !app.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+    if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    app.store.log_channel_event(row.id, now, actor.user_id, action, &reason).await?;
-    cancel_approval(app, row.id).await?;
-    let req_locale = app.store.locale_of(row.requester_id).await?;
+    cx.store.log_channel_event(row.id, now, actor.user_id, action, &reason).await?;
+    cancel_approval(cx, row.id).await?;
+    let req_locale = cx.store.locale_of(row.requester_id).await?;
     let mut effects =
         vec![Effect::dm(row.requester_id, decided_message(req_locale, told_key, &row, actor, Some(&reason)))];
     if decision == "off-changes" {
-        schedule_idle(app, row.id).await?;
+        schedule_idle(cx, row.id).await?;
         effects.push(Effect::dm(row.requester_id, render(script(), &conv, req_locale, row.id)));
     } else if decision == "off-reject" {
         if let Some(head) = row.head_id {
-            let l = app.store.locale_of(head).await?;
+            let l = cx.store.locale_of(head).await?;
             effects.push(Effect::dm(head, decided_message(l, told_key, &row, actor, Some(&reason))));
         }
     }
@@ -642,15 +635,15 @@ pub async fn reason_submitted(
 }
 
 /// Runs a `nc.*` timer.
-pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
-    let Some(row) = app.store.channel_request(id).await? else {
+pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> {
+    let Some(row) = cx.store.channel_request(id).await? else {
         return Ok(Outcome::reply(Reply::Nothing));
     };
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let nothing = Outcome::reply(Reply::Nothing);
     match kind {
         timers::REMIND if OPEN.contains(&row.status.as_str()) => {
-            let l = app.store.locale_of(row.requester_id).await?;
+            let l = cx.store.locale_of(row.requester_id).await?;
             let msg = Message {
                 content: Some(t(l, "channel-flow.reminder", &[("reference", &reference(&row))])),
                 embeds: Vec::new(),
@@ -666,11 +659,11 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
         }
         timers::EXPIRE if OPEN.contains(&row.status.as_str()) => {
             let change = RequestChange { status: Some("expired"), ..RequestChange::default() };
-            if !app.store.update_channel_request(id, &row.status, row.version, &change, now).await? {
+            if !cx.store.update_channel_request(id, &row.status, row.version, &change, now).await? {
                 return Ok(nothing);
             }
-            app.store.log_channel_event(id, now, 0, "expired", "").await?;
-            let l = app.store.locale_of(row.requester_id).await?;
+            cx.store.log_channel_event(id, now, 0, "expired", "").await?;
+            let l = cx.store.locale_of(row.requester_id).await?;
             Ok(Outcome::with_effects(
                 Reply::Nothing,
                 vec![Effect::dm(
@@ -688,7 +681,7 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
             ));
             let effects = match (row.status.as_str(), row.head_id) {
                 ("awaiting_head", Some(head)) => {
-                    let l = app.store.locale_of(head).await?;
+                    let l = cx.store.locale_of(head).await?;
                     let note = Some(t(
                         l,
                         "channel-flow.approval-reminder",
@@ -696,38 +689,38 @@ pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
                     ));
                     vec![Effect::dm(head, approval_message(&row, &conv, l, "head", note))]
                 }
-                ("awaiting_officer", _) => to_officers(app, &row, &conv, note).await?,
+                ("awaiting_officer", _) => to_officers(cx, &row, &conv, note).await?,
                 _ => Vec::new(),
             };
             if !effects.is_empty() {
-                app.store.log_channel_event(id, now, 0, "reminded", &row.status).await?;
+                cx.store.log_channel_event(id, now, 0, "reminded", &row.status).await?;
             }
             Ok(Outcome::with_effects(Reply::Nothing, effects))
         }
-        timers::ESCALATE => escalate(app, row).await,
+        timers::ESCALATE => escalate(cx, row).await,
         _ => Ok(nothing),
     }
 }
 
 /// The approver did not act: the head's step goes to the communications officers, theirs to the
 /// admin who set the bot up.
-async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    let now = app.clock.now_ms();
+async fn escalate(cx: &Ctx<'_>, row: ChannelRequestRow) -> HandlerResult<Outcome> {
+    let now = cx.now();
     let conv = conversation_of(&row)?;
     match row.status.as_str() {
         "awaiting_head" => {
             let change =
                 RequestChange { status: Some("awaiting_officer"), escalated: Some(true), ..RequestChange::default() };
-            if !app.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
+            if !cx.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
                 return Ok(Outcome::reply(Reply::Nothing));
             }
-            app.store.log_channel_event(row.id, now, 0, "escalated", "head did not answer").await?;
+            cx.store.log_channel_event(row.id, now, 0, "escalated", "head did not answer").await?;
             crate::metrics::global().escalation("channel-head");
-            schedule_approval(app, row.id).await?;
+            schedule_approval(cx, row.id).await?;
             let head = row.head_id.map(|h| format!("<@{h}>")).unwrap_or_default();
             let note = Some(t(Locale::Nn, "channel-flow.escalated-from-head", &[("head", &head)]));
-            let mut effects = to_officers(app, &row, &conv, note).await?;
-            let l = app.store.locale_of(row.requester_id).await?;
+            let mut effects = to_officers(cx, &row, &conv, note).await?;
+            let l = cx.store.locale_of(row.requester_id).await?;
             effects.push(Effect::dm(
                 row.requester_id,
                 Message::text(t(l, "channel-flow.told-escalated", &[("reference", &reference(&row))])),
@@ -735,17 +728,17 @@ async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
             Ok(Outcome::with_effects(Reply::Nothing, effects))
         }
         "awaiting_officer" => {
-            let admin = app
+            let admin = cx
                 .store
                 .settings(row.guild_id)
                 .await?
                 .into_iter()
                 .find(|(k, ..)| k == crate::org::COMMUNICATIONS_ROLE)
                 .map(|(_, _, by, _)| by);
-            app.store.log_channel_event(row.id, now, 0, "escalated", "officers did not answer").await?;
+            cx.store.log_channel_event(row.id, now, 0, "escalated", "officers did not answer").await?;
             crate::metrics::global().escalation("channel-officers");
             let Some(admin) = admin else { return Ok(Outcome::reply(Reply::Nothing)) };
-            let l = app.store.locale_of(admin).await?;
+            let l = cx.store.locale_of(admin).await?;
             let msg = Message {
                 content: Some(t(l, "channel-flow.escalated-to-admin", &[("reference", &reference(&row))])),
                 embeds: vec![request_embed(&row, &conv, l, "channel-flow.request-title")],
@@ -760,7 +753,7 @@ async fn escalate(app: &App, row: ChannelRequestRow) -> HandlerResult<Outcome> {
 }
 
 /// A delivery hook `nc:...`: a DM that could not be delivered.
-pub async fn delivery_failed(app: &App, hook: &str) -> HandlerResult<Outcome> {
+pub async fn delivery_failed(cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome> {
     let parts: Vec<&str> = hook.split(':').collect();
     match parts.as_slice() {
         ["nc", "dm-failed", id, lang] => {
@@ -782,8 +775,8 @@ pub async fn delivery_failed(app: &App, hook: &str) -> HandlerResult<Outcome> {
         }
         ["nc", "head-dm-failed", id] => {
             let id: i64 = id.parse().map_err(anyhow::Error::from)?;
-            let row = load(app, id).await?;
-            escalate(app, row).await
+            let row = load(cx, id).await?;
+            escalate(cx, row).await
         }
         _ => Ok(Outcome::reply(Reply::Nothing)),
     }

@@ -61,12 +61,6 @@ impl From<anyhow::Error> for HandlerError {
     }
 }
 
-impl From<sqlx::Error> for HandlerError {
-    fn from(e: sqlx::Error) -> Self {
-        HandlerError::Internal(e.into())
-    }
-}
-
 /// What handlers return.
 pub type HandlerResult<T> = Result<T, HandlerError>;
 

@@ -1,16 +1,13 @@
-//! The bot's core: plain inputs in, plain replies and effects out. Both adapters (Discord and
-//! the terminal sandbox) translate their events into [`Input`] and render [`Outcome`].
+//! The bot's vocabulary: plain inputs in, plain replies and effects out, the two kinds of
+//! error, text helpers and the command types. Every feature and the app layer speak it; it
+//! imports no feature, no app, no Discord and no SQL. Both adapters (Discord and the terminal
+//! sandbox) translate their events into [`Input`] and render [`Outcome`].
 
-pub mod app;
-pub mod bookkeeping;
 pub mod commands;
-pub mod delivery;
 pub mod errors;
-pub mod help;
 pub mod reply;
 pub mod text;
 
-pub use app::App;
 pub use errors::{InternalError, UserError};
 pub use reply::{
     ActionRow, ButtonStyle, Choice, Component, Embed, EmbedField, Message, Modal, Reply, SelectOption, TextInput, Tone,
@@ -142,7 +139,7 @@ impl Effect {
     }
 
     /// Names the core hook to run when the delivery fails for good (see
-    /// [`App::delivery_failed`]).
+    /// `App::delivery_failed`).
     pub fn on_failure(mut self, hook: impl Into<String>) -> Self {
         match &mut self {
             Effect::DirectMessage { on_failure, .. } | Effect::ChannelMessage { on_failure, .. } => {
@@ -155,7 +152,7 @@ impl Effect {
 
 /// A record the core keeps once the answer is on its way: nothing the user waits for, and
 /// nothing that matters if the bot stops before writing it. The Discord adapter writes these
-/// after the interaction callback (see [`App::handle_answer_first`]), so no database write
+/// after the interaction callback (see `App::handle_answer_first`), so no database write
 /// stands between a `/guideline` question and its answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Bookkeeping {
@@ -171,9 +168,9 @@ pub enum Bookkeeping {
 pub struct Outcome {
     pub reply: Reply,
     pub effects: Vec<Effect>,
-    /// Outbox ids of the effects once [`App::handle`] has stored them.
+    /// Outbox ids of the effects once `App::handle` has stored them.
     pub queued: Vec<i64>,
-    /// Records to write after answering (empty once [`App::handle`] returns).
+    /// Records to write after answering (empty once `App::handle` returns).
     pub after: Vec<Bookkeeping>,
 }
 

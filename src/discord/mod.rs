@@ -19,8 +19,8 @@ use serenity::async_trait;
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
+use crate::app::bookkeeping::{Bookkeeper, BookkeeperTask};
 use crate::config::Config;
-use crate::core::bookkeeping::{Bookkeeper, BookkeeperTask};
 use crate::core::{Actor, Input, Outcome, Reply};
 use crate::i18n::Locale;
 use crate::App;

@@ -1,4 +1,4 @@
-//! The command tree from [`crate::core::commands`] as Discord registration builders, with
+//! The command tree from [`crate::app::commands`] as Discord registration builders, with
 //! Nynorsk as the default text and English for English-speaking clients.
 
 use serenity::all::{CommandOptionType, CreateCommand, CreateCommandOption, InteractionContext, Permissions};
@@ -67,5 +67,5 @@ pub fn command(spec: &CommandSpec) -> CreateCommand {
 
 /// Every command's registration.
 pub fn all() -> Vec<CreateCommand> {
-    crate::core::commands::all().iter().map(command).collect()
+    crate::app::commands::all().iter().map(command).collect()
 }

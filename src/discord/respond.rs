@@ -9,7 +9,7 @@ use serenity::all::{
     ReactionType, UserId,
 };
 
-use crate::core::delivery::{Deliverer, DeliveryError};
+use crate::app::delivery::{Deliverer, DeliveryError};
 use crate::core::{ActionRow, ButtonStyle, Component, Embed, Message, Modal, Reply};
 use crate::store::jobs::OutboxTarget;
 

@@ -4,15 +4,15 @@
 //! Custom ids (`gl:` prefix): `gl:page:<section>:<lang>:<n>`, `gl:share:<lang>:<ids>`,
 //! `gl:official:<ids>`, `gl:vote:<question id>:<up|down>`.
 
-use crate::core::commands::MAX_QUESTION;
 use crate::core::errors::{HandlerResult, UserError};
 use crate::core::reply::clip;
 use crate::core::{
     ActionRow, Actor, Bookkeeping, ButtonStyle, Choice, CommandInput, Component, Embed, Message, Outcome, Reply, Tone,
 };
+use crate::ctx::Ctx;
+use crate::guideline::commands::MAX_QUESTION;
 use crate::guideline::{render, search, GuidelineDoc};
 use crate::i18n::{t, Locale};
-use crate::App;
 
 /// Custom-id prefix of this feature.
 pub const PREFIX: &str = "gl";
@@ -22,14 +22,14 @@ pub const START_REPORT: &str = "rt:start";
 pub const START_CHANNEL: &str = "nc:start";
 
 /// `/guideline <subcommand>`.
-pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     match cmd.sub() {
         Some("ask") => {
             let question = cmd.str_option("question").unwrap_or_default();
-            ask(app, actor, question).await
+            ask(cx, actor, question).await
         }
-        Some("unanswered") => unanswered(app, actor).await,
+        Some("unanswered") => unanswered(cx, actor).await,
         Some(slug) => {
             let doc = GuidelineDoc::official();
             let section = doc.section(slug).ok_or_else(|| UserError::new("guideline.unknown-section"))?;
@@ -160,7 +160,7 @@ fn point(locale: Locale, section_id: &str, id: &str) -> HandlerResult<Outcome> {
 }
 
 /// `/guideline ask question:<text>`.
-pub async fn ask(app: &App, actor: &Actor, question: &str) -> HandlerResult<Outcome> {
+pub async fn ask(cx: &Ctx<'_>, actor: &Actor, question: &str) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     // Searched and logged without control or invisible characters (PostgreSQL refuses NUL).
     let question = crate::core::text::clean_text(question);
@@ -174,7 +174,7 @@ pub async fn ask(app: &App, actor: &Actor, question: &str) -> HandlerResult<Outc
     let outcome = search::search(question);
     let ids: Vec<String> = outcome.results.iter().map(|h| h.id.clone()).collect();
     // The question is logged after the answer is sent (see `Bookkeeping`): its id is made here.
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let qid = crate::store::questions::new_question_id(now);
     tracing::info!(question_id = qid, declined = outcome.declined, points = %ids.join(","), "guideline question answered");
     let mut reply = Outcome::reply(Reply::Message(answer(locale, &outcome, Some(qid))));
@@ -269,11 +269,11 @@ pub fn autocomplete(locale: Locale, typed: &str) -> Outcome {
 }
 
 /// `/guideline unanswered` (Manage Server): declined and down-voted questions.
-pub async fn unanswered(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
+pub async fn unanswered(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
     if !actor.can_manage_guild {
         return Err(UserError::new("common.needs-manage-server").into());
     }
-    let gaps = app.store.question_gaps(25).await?;
+    let gaps = cx.store.question_gaps(25).await?;
     let locale = actor.locale;
     if gaps.is_empty() {
         return Ok(Outcome::ephemeral(t(locale, "guideline.no-gaps", &[])));
@@ -310,7 +310,7 @@ pub async fn unanswered(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
 }
 
 /// Buttons on guideline answers.
-pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResult<Outcome> {
+pub async fn component(cx: &Ctx<'_>, actor: &Actor, custom_id: &str) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     let parts: Vec<&str> = custom_id.split(':').collect();
     match parts.as_slice() {
@@ -360,17 +360,17 @@ pub async fn component(app: &App, actor: &Actor, custom_id: &str) -> HandlerResu
                 "down" => -1,
                 _ => return Err(UserError::new("common.expired").into()),
             };
-            let mut found = app.store.vote_question(qid, vote).await?;
+            let mut found = cx.store.vote_question(qid, vote).await?;
             // The question is logged just after its answer is sent (the id holds its time); a
             // click within moments of the answer can beat that write, so a recent question is
             // waited for a little (the adapter defers past 1.5 s).
             let waited = std::time::Instant::now();
             while !found
-                && (0..60_000).contains(&(app.clock.now_ms() - (qid >> 20)))
+                && (0..60_000).contains(&(cx.now() - (qid >> 20)))
                 && waited.elapsed() < std::time::Duration::from_secs(2)
             {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                found = app.store.vote_question(qid, vote).await?;
+                found = cx.store.vote_question(qid, vote).await?;
             }
             if !found {
                 return Err(UserError::new("common.expired").into());

@@ -4,9 +4,9 @@
 
 use crate::core::errors::{HandlerResult, UserError};
 use crate::core::{Actor, CommandInput, Embed, EmbedField, Message, OptionValue, Outcome, Reply, Tone};
+use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::store::Store;
-use crate::App;
 
 /// Setting key: the role of the communications officers.
 pub const COMMUNICATIONS_ROLE: &str = "communications_role";
@@ -22,7 +22,7 @@ pub struct OrgSettings {
 
 impl OrgSettings {
     /// Loads a server's settings.
-    pub async fn load(store: &Store, guild_id: u64) -> sqlx::Result<OrgSettings> {
+    pub async fn load(store: &Store, guild_id: u64) -> HandlerResult<OrgSettings> {
         let id = |v: Option<String>| v.and_then(|s| s.parse().ok());
         Ok(OrgSettings {
             communications_role: id(store.setting(guild_id, COMMUNICATIONS_ROLE).await?),
@@ -41,16 +41,16 @@ pub fn require_admin(actor: &Actor) -> HandlerResult<u64> {
 }
 
 /// `/setup <subcommand>`.
-pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
     let guild = require_admin(actor)?;
     let locale = actor.locale;
-    let now = app.clock.now_ms();
+    let now = cx.now();
     match cmd.sub() {
         Some("communications-role") => {
             let Some(OptionValue::Role(role)) = cmd.option("role") else {
                 return Err(UserError::new("setup.missing-option").arg("option", "role").into());
             };
-            app.store.set_setting(guild, COMMUNICATIONS_ROLE, &role.to_string(), actor.user_id, now).await?;
+            cx.store.set_setting(guild, COMMUNICATIONS_ROLE, &role.to_string(), actor.user_id, now).await?;
             tracing::info!(guild, role, by = actor.user_id, "communications role set");
             Ok(Outcome::ephemeral(t(locale, "setup.role-set", &[("role", &format!("<@&{role}>"))])))
         }
@@ -58,11 +58,11 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
             let Some(OptionValue::Channel(channel)) = cmd.option("channel") else {
                 return Err(UserError::new("setup.missing-option").arg("option", "channel").into());
             };
-            app.store.set_setting(guild, REVIEW_CHANNEL, &channel.to_string(), actor.user_id, now).await?;
+            cx.store.set_setting(guild, REVIEW_CHANNEL, &channel.to_string(), actor.user_id, now).await?;
             tracing::info!(guild, channel, by = actor.user_id, "review channel set");
             Ok(Outcome::ephemeral(t(locale, "setup.channel-set", &[("channel", &format!("<#{channel}>"))])))
         }
-        Some("show") => Ok(Outcome::reply(Reply::Message(show(app, guild, locale).await?))),
+        Some("show") => Ok(Outcome::reply(Reply::Message(show(cx, guild, locale).await?))),
         Some("manager") => {
             let (Some(OptionValue::User(employee)), Some(OptionValue::User(manager))) =
                 (cmd.option("employee"), cmd.option("manager"))
@@ -72,7 +72,7 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
             if employee == manager {
                 return Err(UserError::new("setup.manager-self").into());
             }
-            app.store.set_manager(guild, *employee, *manager, actor.user_id, now).await?;
+            cx.store.set_manager(guild, *employee, *manager, actor.user_id, now).await?;
             tracing::info!(guild, employee, manager, by = actor.user_id, "line manager recorded");
             Ok(Outcome::ephemeral(t(
                 locale,
@@ -85,12 +85,12 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
                 return Err(UserError::new("setup.missing-option").arg("option", "user").into());
             };
             let remove = matches!(cmd.option("remove"), Some(OptionValue::Bool(true)));
-            app.store.set_alternate(guild, *user, remove, actor.user_id, now).await?;
+            cx.store.set_alternate(guild, *user, remove, actor.user_id, now).await?;
             tracing::info!(guild, user, remove, by = actor.user_id, "alternate recipient changed");
             let key = if remove { "setup.alternate-removed" } else { "setup.alternate-added" };
             Ok(Outcome::ephemeral(t(locale, key, &[("user", &format!("<@{user}>"))])))
         }
-        Some("managers") => Ok(Outcome::reply(Reply::Message(register(app, guild, locale).await?))),
+        Some("managers") => Ok(Outcome::reply(Reply::Message(register(cx, guild, locale).await?))),
         Some("import-managers") => {
             let Some(OptionValue::Attachment { data, size, .. }) = cmd.option("file") else {
                 return Err(UserError::new("setup.missing-option").arg("option", "file").into());
@@ -102,7 +102,7 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
                 .as_ref()
                 .and_then(|d| String::from_utf8(d.clone()).ok())
                 .ok_or_else(|| UserError::new("setup.import-unreadable"))?;
-            let report = import_managers(app, guild, &text, actor.user_id).await?;
+            let report = import_managers(cx, guild, &text, actor.user_id).await?;
             Ok(Outcome::ephemeral(report.render(locale)))
         }
         _ => Err(UserError::new("common.unknown-command").into()),
@@ -110,9 +110,9 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
 }
 
 /// `/setup managers`: who manages whom, and the alternate recipients.
-pub async fn register(app: &App, guild: u64, locale: Locale) -> HandlerResult<Message> {
-    let pairs = app.store.managers(guild).await?;
-    let alternates = app.store.alternates(guild).await?;
+pub async fn register(cx: &Ctx<'_>, guild: u64, locale: Locale) -> HandlerResult<Message> {
+    let pairs = cx.store.managers(guild).await?;
+    let alternates = cx.store.alternates(guild).await?;
     let none = t(locale, "setup.none", &[]);
     let lines: Vec<String> = pairs.iter().map(|(e, m)| format!("<@{e}> → <@{m}>")).collect();
     let alt: Vec<String> = alternates.iter().map(|a| format!("<@{a}>")).collect();
@@ -142,11 +142,11 @@ pub async fn register(app: &App, guild: u64, locale: Locale) -> HandlerResult<Me
 }
 
 /// `/setup show`: every setting, who set it, and what is missing.
-pub async fn show(app: &App, guild: u64, locale: Locale) -> HandlerResult<Message> {
-    let settings = OrgSettings::load(&app.store, guild).await?;
+pub async fn show(cx: &Ctx<'_>, guild: u64, locale: Locale) -> HandlerResult<Message> {
+    let settings = OrgSettings::load(cx.store, guild).await?;
     let unset = t(locale, "setup.unset", &[]);
     let officers = match settings.communications_role {
-        Some(role) => app.store.members_with_role(guild, role).await?.len(),
+        Some(role) => cx.store.members_with_role(guild, role).await?.len(),
         None => 0,
     };
     let mut fields = vec![
@@ -231,9 +231,9 @@ impl ImportReport {
 /// Imports `employee,manager` lines (ids, mentions, usernames or display names; `,`, `;` or tab
 /// between them; a header line and `#` comments are skipped). Lines that cannot be read are
 /// reported with their number; the others are recorded.
-pub async fn import_managers(app: &App, guild: u64, text: &str, by: u64) -> HandlerResult<ImportReport> {
+pub async fn import_managers(cx: &Ctx<'_>, guild: u64, text: &str, by: u64) -> HandlerResult<ImportReport> {
     let mut report = ImportReport::default();
-    let now = app.clock.now_ms();
+    let now = cx.now();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim().trim_start_matches('\u{feff}');
@@ -249,12 +249,12 @@ pub async fn import_managers(app: &App, guild: u64, text: &str, by: u64) -> Hand
         if n == 1 && (lower.contains("employee") || lower.contains("tilsett") || lower.contains("manager")) {
             continue;
         }
-        let employee = person(app, guild, fields[0]).await?;
-        let manager = person(app, guild, fields[1]).await?;
+        let employee = person(cx, guild, fields[0]).await?;
+        let manager = person(cx, guild, fields[1]).await?;
         match (employee, manager) {
             (Ok(e), Ok(m)) if e == m => report.skipped.push((n, "setup.import-why-same", String::new())),
             (Ok(e), Ok(m)) => {
-                app.store.set_manager(guild, e, m, by, now).await?;
+                cx.store.set_manager(guild, e, m, by, now).await?;
                 report.imported += 1;
             }
             (Err((key, name)), _) | (_, Err((key, name))) => report.skipped.push((n, key, name)),
@@ -265,12 +265,12 @@ pub async fn import_managers(app: &App, guild: u64, text: &str, by: u64) -> Hand
 }
 
 /// One member from an id, a mention, a username or a display name (which must be unique).
-async fn person(app: &App, guild: u64, field: &str) -> HandlerResult<Result<u64, (&'static str, String)>> {
+async fn person(cx: &Ctx<'_>, guild: u64, field: &str) -> HandlerResult<Result<u64, (&'static str, String)>> {
     let id = field.trim_start_matches("<@").trim_start_matches('!').trim_end_matches('>');
     if let Ok(uid) = id.parse::<u64>() {
         return Ok(Ok(uid));
     }
-    let found = app.store.find_members(guild, field).await?;
+    let found = cx.store.find_members(guild, field).await?;
     let folded = crate::store::directory::fold(field);
     let exact: Vec<_> = found
         .iter()
@@ -285,4 +285,74 @@ async fn person(app: &App, guild: u64, field: &str) -> HandlerResult<Result<u64,
         ([], []) => Err(("setup.import-why-nobody", crate::core::reply::clip(field, 40))),
         _ => Err(("setup.import-why-several", crate::core::reply::clip(field, 40))),
     })
+}
+
+/// The commands of this feature: `/setup`, for admins.
+pub fn commands() -> Vec<crate::core::commands::CommandSpec> {
+    use crate::core::commands::{CommandSpec, OptionKind, OptionSpec};
+    let sub =
+        |name: &'static str, options| crate::core::commands::subcommand(name, format!("cmd.setup.{name}"), options);
+    vec![CommandSpec {
+        name: "setup",
+        description_key: "cmd.setup.description".into(),
+        options: vec![
+            sub("communications-role", vec![OptionSpec::new(OptionKind::Role, "role", "cmd.setup.role").required()]),
+            sub(
+                "review-channel",
+                vec![OptionSpec::new(OptionKind::Channel, "channel", "cmd.setup.channel").required()],
+            ),
+            sub("show", Vec::new()),
+            sub(
+                "manager",
+                vec![
+                    OptionSpec::new(OptionKind::User, "employee", "cmd.setup.employee").required(),
+                    OptionSpec::new(OptionKind::User, "manager", "cmd.setup.manager-user").required(),
+                ],
+            ),
+            sub(
+                "alternate",
+                vec![
+                    OptionSpec::new(OptionKind::User, "user", "cmd.setup.alternate-user").required(),
+                    OptionSpec::new(OptionKind::Bool, "remove", "cmd.setup.alternate-remove"),
+                ],
+            ),
+            sub("managers", Vec::new()),
+            sub(
+                "import-managers",
+                vec![OptionSpec::new(OptionKind::Attachment, "file", "cmd.setup.import-file").required()],
+            ),
+        ],
+        admin_only: true,
+        in_dms: false,
+    }]
+}
+
+/// The `/setup` feature.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Setup;
+
+impl crate::feature::Feature for Setup {
+    fn commands(&self) -> Vec<crate::core::commands::CommandSpec> {
+        commands()
+    }
+
+    fn command_names(&self) -> &'static [&'static str] {
+        &["setup"]
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn background_prefix(&self) -> &'static str {
+        "org"
+    }
+
+    async fn command(&self, cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+        command(cx, actor, cmd).await
+    }
+
+    async fn component(&self, _cx: &Ctx<'_>, _actor: &Actor, _id: &str, _values: &[String]) -> HandlerResult<Outcome> {
+        Err(UserError::new("common.expired").into())
+    }
 }

@@ -139,6 +139,14 @@ impl Store {
     }
 }
 
+/// A database error inside a handler is an internal error (the user sees an apology with a
+/// reference). Written here so that the core's error types know nothing of SQL.
+impl From<sqlx::Error> for crate::core::errors::HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::core::errors::HandlerError::Internal(e.into())
+    }
+}
+
 /// Discord ids are u64; databases store i64. The mapping is a bit-for-bit reinterpretation so
 /// ids above `i64::MAX` (not issued today, but legal) survive the round trip.
 pub mod id {

@@ -1,6 +1,6 @@
 //! Threat reports (`/report-threat`), their audit trail and follow-up messages, and the org
 //! register (line managers and alternate recipients). Report text, evidence, notes and
-//! follow-ups arrive here already sealed (see `threat_report::crypto`); this module never sees
+//! follow-ups arrive here already sealed (see `crate::crypto`); this module never sees
 //! plaintext. Every change of a report is a compare-and-set on `(status, version)`.
 
 use sqlx::Row as _;

@@ -1,9 +1,10 @@
 //! `/report-threat` (guideline point 3h): an employee tells their line manager, privately, about
 //! threats or abuse on social media connected with their work. Intake, routing through the org
 //! register, delivery by DM with acknowledgement and rerouting, follow-up, export, retention.
-//! Content is sealed at rest ([`crypto`]) and never logged or posted in a guild channel.
+//! Content is sealed at rest ([`crate::crypto`]) and never logged or posted in a guild channel.
 
-pub mod crypto;
+/// The sealing of reports lives in [`crate::crypto`] (the outbox uses it too).
+pub use crate::crypto;
 pub mod workflow;
 
 use serde::{Deserialize, Serialize};
@@ -28,3 +29,103 @@ pub const MAX_WHEN: u16 = 200;
 pub const MAX_ONGOING: u16 = 200;
 /// The largest evidence file copied at intake.
 pub const MAX_EVIDENCE_BYTES: u64 = 10 * 1024 * 1024;
+
+use crate::core::commands::{CommandSpec, OptionKind, OptionSpec};
+
+/// The commands of this feature: `/report-threat` and `/reports`.
+pub fn commands() -> Vec<CommandSpec> {
+    let evidence = OptionSpec::new(OptionKind::Attachment, "evidence", "cmd.report-threat.evidence");
+    vec![
+        CommandSpec {
+            name: "report-threat",
+            description_key: "cmd.report-threat.description".into(),
+            options: vec![evidence],
+            admin_only: false,
+            in_dms: true,
+        },
+        CommandSpec {
+            name: "reports",
+            description_key: "cmd.reports.description".into(),
+            options: Vec::new(),
+            admin_only: false,
+            in_dms: true,
+        },
+    ]
+}
+
+use crate::core::errors::{HandlerResult, UserError};
+use crate::core::{Actor, CommandInput, Outcome};
+use crate::ctx::Ctx;
+use crate::feature::Feature;
+
+/// The `/report-threat` and `/reports` feature.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreatReports;
+
+/// `kind:id:action` of a custom id, with the id as a number.
+fn split_id(custom_id: &str) -> Option<(&str, i64, &str)> {
+    let mut parts = custom_id.splitn(3, ':');
+    let kind = parts.next()?;
+    let id = parts.next()?.parse().ok()?;
+    Some((kind, id, parts.next().unwrap_or_default()))
+}
+
+impl Feature for ThreatReports {
+    fn commands(&self) -> Vec<CommandSpec> {
+        commands()
+    }
+
+    fn command_names(&self) -> &'static [&'static str] {
+        &["report-threat", "reports"]
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["rt", "rtl", "rtm"]
+    }
+
+    fn background_prefix(&self) -> &'static str {
+        "rt"
+    }
+
+    async fn command(&self, cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+        match cmd.name.as_str() {
+            "report-threat" => workflow::command(cx, actor, cmd).await,
+            _ => workflow::list(cx, actor).await,
+        }
+    }
+
+    async fn component(
+        &self,
+        cx: &Ctx<'_>,
+        actor: &Actor,
+        custom_id: &str,
+        values: &[String],
+    ) -> HandlerResult<Outcome> {
+        match split_id(custom_id) {
+            Some(("rt", id, action)) => workflow::component(cx, actor, id, action, values).await,
+            Some(("rtl", _, _)) => workflow::list_component(cx, actor, values).await,
+            _ => Err(UserError::new("common.expired").into()),
+        }
+    }
+
+    async fn modal(
+        &self,
+        cx: &Ctx<'_>,
+        actor: &Actor,
+        custom_id: &str,
+        fields: &[(String, String)],
+    ) -> HandlerResult<Outcome> {
+        match split_id(custom_id) {
+            Some(("rtm", id, form)) if !form.is_empty() => workflow::modal(cx, actor, id, form, fields).await,
+            _ => Err(UserError::new("common.expired").into()),
+        }
+    }
+
+    async fn timer(&self, cx: &Ctx<'_>, kind: &str, subject: i64) -> HandlerResult<Outcome> {
+        workflow::timer(cx, kind, subject).await
+    }
+
+    async fn delivery_failed(&self, cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome> {
+        workflow::delivery_failed(cx, hook).await
+    }
+}

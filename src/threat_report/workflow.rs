@@ -17,11 +17,11 @@ use crate::core::{
     Actor, ButtonStyle, CommandInput, Component, Effect, Embed, EmbedField, Message, Modal, OptionValue, Outcome,
     Reply, SelectOption, TextInput, Tone,
 };
+use crate::crypto::sha256_hex;
+use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::store::reports::{EvidenceMeta, ReportChange, ReportRow};
-use crate::threat_report::crypto::sha256_hex;
 use crate::threat_report::{ReportContent, MAX_EVIDENCE_BYTES, MAX_ONGOING, MAX_WHAT, MAX_WHEN, MAX_WHERE};
-use crate::App;
 
 /// Timer kinds.
 pub mod timers {
@@ -32,17 +32,17 @@ pub mod timers {
 /// Statuses in which the report is with a recipient.
 const LIVE: [&str; 3] = ["sent", "acknowledged", "handled"];
 
-async fn load(app: &App, id: i64) -> HandlerResult<ReportRow> {
-    app.store.report(id).await?.ok_or_else(|| UserError::new("common.expired").into())
+async fn load(cx: &Ctx<'_>, id: i64) -> HandlerResult<ReportRow> {
+    cx.store.report(id).await?.ok_or_else(|| UserError::new("common.expired").into())
 }
 
 fn reference(row: &ReportRow) -> String {
     row.reference.clone().unwrap_or_else(|| format!("#{}", row.id))
 }
 
-fn content_of(app: &App, row: &ReportRow) -> HandlerResult<ReportContent> {
+fn content_of(cx: &Ctx<'_>, row: &ReportRow) -> HandlerResult<ReportContent> {
     let Some(sealed) = &row.content else { return Ok(ReportContent::default()) };
-    let json = app.report_key.open_str(sealed).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?;
+    let json = cx.keys.open_str(sealed).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?;
     serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("report {} has unreadable content: {e}", row.id).into())
 }
 
@@ -63,7 +63,7 @@ enum Who {
 }
 
 /// Refuses anyone but the addressed people; the attempt is logged (ids only) and recorded.
-async fn check(app: &App, actor: &Actor, row: &ReportRow, who: Who, action: &str) -> HandlerResult<()> {
+async fn check(cx: &Ctx<'_>, actor: &Actor, row: &ReportRow, who: Who, action: &str) -> HandlerResult<()> {
     let reporter = row.reporter_id == actor.user_id;
     let recipient = row.recipient_id == Some(actor.user_id) && row.status != "draft";
     let ok = match who {
@@ -73,7 +73,7 @@ async fn check(app: &App, actor: &Actor, row: &ReportRow, who: Who, action: &str
     };
     if !ok {
         warn!(report = row.id, user = actor.user_id, action, "refused access to a threat report");
-        app.store.log_report_event(row.id, app.clock.now_ms(), actor.user_id, "refused", action).await?;
+        cx.store.log_report_event(row.id, cx.now(), actor.user_id, "refused", action).await?;
         return Err(UserError::new("report.not-yours").into());
     }
     Ok(())
@@ -83,14 +83,14 @@ async fn check(app: &App, actor: &Actor, row: &ReportRow, who: Who, action: &str
 
 /// `/report-threat [evidence]`: stores a draft (with the evidence copied) and answers with the
 /// police notice and the buttons to the privacy notice and the form.
-pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
-    let now = app.clock.now_ms();
+pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
+    let now = cx.now();
     let locale = actor.locale;
     let evidence = match cmd.option("evidence") {
         Some(OptionValue::Attachment { filename, content_type, size, data, .. }) => {
             let (sha, sealed, note) = match data {
                 Some(bytes) if bytes.len() as u64 <= MAX_EVIDENCE_BYTES => {
-                    (Some(sha256_hex(bytes)), Some(app.report_key.seal(bytes)), String::new())
+                    (Some(sha256_hex(bytes)), Some(cx.keys.seal(bytes)), String::new())
                 }
                 Some(_) => (None, None, "too-large".to_string()),
                 None if *size > MAX_EVIDENCE_BYTES => (None, None, "too-large".to_string()),
@@ -108,16 +108,16 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
         }
         _ => None,
     };
-    let (guild, manager) = match app.store.manager_of(actor.guild_id, actor.user_id).await? {
+    let (guild, manager) = match cx.store.manager_of(actor.guild_id, actor.user_id).await? {
         Some((g, m)) => (Some(g), Some(m)),
-        None => (actor.guild_id.or(app.store.a_guild_of(actor.user_id).await?), None),
+        None => (actor.guild_id.or(cx.store.a_guild_of(actor.user_id).await?), None),
     };
     let id =
-        app.store.create_report(guild, actor.user_id, evidence.as_ref().map(|(m, d)| (m, d.as_deref())), now).await?;
+        cx.store.create_report(guild, actor.user_id, evidence.as_ref().map(|(m, d)| (m, d.as_deref())), now).await?;
     let mut effects = Vec::new();
     if manager.is_none() {
-        effects = gap_notices(app, guild, actor.user_id).await?;
-        app.store.log_report_event(id, now, 0, "register-gap", &format!("admins:{}", effects.len())).await?;
+        effects = gap_notices(cx, guild, actor.user_id).await?;
+        cx.store.log_report_event(id, now, 0, "register-gap", &format!("admins:{}", effects.len())).await?;
     }
     info!(report = id, evidence = evidence.is_some(), "threat report started");
     let mut text = t(locale, "report.police", &[]);
@@ -146,14 +146,14 @@ pub async fn command(app: &App, actor: &Actor, cmd: &CommandInput) -> HandlerRes
 }
 
 /// The admins of a server are told that someone has no line manager on record (no content).
-async fn gap_notices(app: &App, guild: Option<u64>, employee: u64) -> HandlerResult<Vec<Effect>> {
+async fn gap_notices(cx: &Ctx<'_>, guild: Option<u64>, employee: u64) -> HandlerResult<Vec<Effect>> {
     let Some(guild) = guild else { return Ok(Vec::new()) };
-    let mut admins: Vec<u64> = app.store.settings(guild).await?.into_iter().map(|(_, _, by, _)| by).collect();
+    let mut admins: Vec<u64> = cx.store.settings(guild).await?.into_iter().map(|(_, _, by, _)| by).collect();
     admins.sort_unstable();
     admins.dedup();
     let mut effects = Vec::new();
     for admin in admins.into_iter().filter(|a| *a != employee && *a != 0) {
-        let l = app.store.locale_of(admin).await?;
+        let l = cx.store.locale_of(admin).await?;
         effects
             .push(Effect::dm(admin, Message::text(t(l, "report.register-gap", &[("employee", &mention(employee))]))));
     }
@@ -220,32 +220,38 @@ fn reply_modal(locale: Locale, id: i64, form: &str) -> Modal {
 }
 
 /// A button or select on a report: `rt:<id>:<action>`.
-pub async fn component(app: &App, actor: &Actor, id: i64, action: &str, values: &[String]) -> HandlerResult<Outcome> {
-    let row = load(app, id).await?;
+pub async fn component(
+    cx: &Ctx<'_>,
+    actor: &Actor,
+    id: i64,
+    action: &str,
+    values: &[String],
+) -> HandlerResult<Outcome> {
+    let row = load(cx, id).await?;
     let locale = actor.locale;
     match action {
         "privacy" => Ok(Outcome::ephemeral(t(
             locale,
             "report.privacy",
-            &[("days", &(app.timings.report_retention_ms / crate::clock::DAY).to_string())],
+            &[("days", &(cx.timings.report_retention_ms / crate::clock::DAY).to_string())],
         ))),
         "write" | "edit" => {
-            check(app, actor, &row, Who::Reporter, action).await?;
+            check(cx, actor, &row, Who::Reporter, action).await?;
             require_status(&row, &["draft"], locale)?;
-            Ok(Outcome::reply(Reply::Modal(report_modal(locale, id, &content_of(app, &row)?))))
+            Ok(Outcome::reply(Reply::Modal(report_modal(locale, id, &content_of(cx, &row)?))))
         }
         "cancel" => {
-            check(app, actor, &row, Who::Reporter, action).await?;
+            check(cx, actor, &row, Who::Reporter, action).await?;
             require_status(&row, &["draft"], locale)?;
             let change = ReportChange { status: Some("cancelled"), ..ReportChange::default() };
-            if app.store.update_report(id, "draft", row.version, &change, app.clock.now_ms()).await? {
-                app.store.wipe_report(id, row.version + 1, app.clock.now_ms()).await?;
-                app.store.log_report_event(id, app.clock.now_ms(), actor.user_id, "cancelled", "").await?;
+            if cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
+                cx.store.wipe_report(id, row.version + 1, cx.now()).await?;
+                cx.store.log_report_event(id, cx.now(), actor.user_id, "cancelled", "").await?;
             }
             Ok(Outcome::reply(Reply::Update(Message::ephemeral_text(t(locale, "report.cancelled", &[])))))
         }
         "alt" | "pick" => {
-            check(app, actor, &row, Who::Reporter, action).await?;
+            check(cx, actor, &row, Who::Reporter, action).await?;
             require_status(&row, &["draft"], locale)?;
             let chosen: u64 =
                 values.first().and_then(|v| v.parse().ok()).ok_or_else(|| UserError::new("common.expired"))?;
@@ -255,7 +261,7 @@ pub async fn component(app: &App, actor: &Actor, id: i64, action: &str, values: 
             if action == "alt" {
                 let allowed = row.manager_id == Some(chosen)
                     || match row.guild_id {
-                        Some(g) => app.store.alternates(g).await?.contains(&chosen),
+                        Some(g) => cx.store.alternates(g).await?.contains(&chosen),
                         None => false,
                     };
                 if !allowed {
@@ -266,38 +272,38 @@ pub async fn component(app: &App, actor: &Actor, id: i64, action: &str, values: 
             if action == "pick" {
                 change.manager_id = Some(chosen);
             }
-            if !app.store.update_report(id, "draft", row.version, &change, app.clock.now_ms()).await? {
+            if !cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            app.store.log_report_event(id, app.clock.now_ms(), actor.user_id, action, &chosen.to_string()).await?;
-            let row = load(app, id).await?;
-            Ok(Outcome::reply(Reply::Update(preview(app, &row, locale).await?)))
+            cx.store.log_report_event(id, cx.now(), actor.user_id, action, &chosen.to_string()).await?;
+            let row = load(cx, id).await?;
+            Ok(Outcome::reply(Reply::Update(preview(cx, &row, locale).await?)))
         }
         "send" => {
-            check(app, actor, &row, Who::Reporter, action).await?;
-            send(app, actor, row).await
+            check(cx, actor, &row, Who::Reporter, action).await?;
+            send(cx, actor, row).await
         }
         "ack" => {
-            check(app, actor, &row, Who::Recipient, action).await?;
-            acknowledge(app, actor, row).await
+            check(cx, actor, &row, Who::Recipient, action).await?;
+            acknowledge(cx, actor, row).await
         }
         "reply" => {
-            check(app, actor, &row, Who::Either, action).await?;
+            check(cx, actor, &row, Who::Either, action).await?;
             require_status(&row, &LIVE, locale)?;
             Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, "reply"))))
         }
         "handle" => {
-            check(app, actor, &row, Who::Recipient, action).await?;
+            check(cx, actor, &row, Who::Recipient, action).await?;
             require_status(&row, &["sent", "acknowledged"], locale)?;
             Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, "handle"))))
         }
         "export" => {
-            check(app, actor, &row, Who::Either, action).await?;
+            check(cx, actor, &row, Who::Either, action).await?;
             require_status(&row, &LIVE, locale)?;
-            export(app, actor, &row).await
+            export(cx, actor, &row).await
         }
         "delete" => {
-            check(app, actor, &row, Who::Reporter, action).await?;
+            check(cx, actor, &row, Who::Reporter, action).await?;
             require_status(&row, &LIVE, locale)?;
             let msg = Message {
                 content: Some(t(locale, "report.delete-confirm", &[("reference", &reference(&row))])),
@@ -313,9 +319,9 @@ pub async fn component(app: &App, actor: &Actor, id: i64, action: &str, values: 
             Ok(Outcome::reply(Reply::Message(msg)))
         }
         "delete-confirm" => {
-            check(app, actor, &row, Who::Reporter, action).await?;
+            check(cx, actor, &row, Who::Reporter, action).await?;
             require_status(&row, &LIVE, locale)?;
-            delete(app, row, actor.user_id, "reporter").await.map(|mut o| {
+            delete(cx, row, actor.user_id, "reporter").await.map(|mut o| {
                 o.reply = Reply::Update(Message::ephemeral_text(t(locale, "report.deleted", &[])));
                 o
             })
@@ -337,19 +343,19 @@ fn require_status(row: &ReportRow, allowed: &[&str], locale: Locale) -> HandlerR
 
 /// A submitted form: `rtm:<id>:report`, `rtm:<id>:reply`, `rtm:<id>:handle`.
 pub async fn modal(
-    app: &App,
+    cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
     form: &str,
     fields: &[(String, String)],
 ) -> HandlerResult<Outcome> {
-    let row = load(app, id).await?;
+    let row = load(cx, id).await?;
     let locale = actor.locale;
     let field =
         |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     match form {
         "report" => {
-            check(app, actor, &row, Who::Reporter, "form").await?;
+            check(cx, actor, &row, Who::Reporter, "form").await?;
             require_status(&row, &["draft"], locale)?;
             // Everything typed is saved first, even when something is missing.
             let content = ReportContent {
@@ -359,12 +365,12 @@ pub async fn modal(
                 ongoing: clip(&field("ongoing"), usize::from(MAX_ONGOING)),
             };
             let json = serde_json::to_string(&content).map_err(anyhow::Error::from)?;
-            let sealed = app.report_key.seal_str(&json);
+            let sealed = cx.keys.seal_str(&json);
             let mut change = ReportChange { content: Some(&sealed), ..ReportChange::default() };
             if row.recipient_id.is_none() {
                 change.recipient_id = row.manager_id;
             }
-            let (guild_manager, recipient_default) = match app.store.manager_of(row.guild_id, row.reporter_id).await? {
+            let (guild_manager, recipient_default) = match cx.store.manager_of(row.guild_id, row.reporter_id).await? {
                 Some((_, m)) => (Some(m), Some(m)),
                 None => (None, None),
             };
@@ -374,10 +380,10 @@ pub async fn modal(
             if row.recipient_id.is_none() {
                 change.recipient_id = recipient_default;
             }
-            if !app.store.update_report(id, "draft", row.version, &change, app.clock.now_ms()).await? {
+            if !cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            let row = load(app, id).await?;
+            let row = load(cx, id).await?;
             if content.what.chars().count() < 3 {
                 let msg = Message {
                     content: Some(t(locale, "report.what-needed", &[])),
@@ -392,22 +398,22 @@ pub async fn modal(
                 };
                 return Ok(Outcome::reply(Reply::Message(msg)));
             }
-            Ok(Outcome::reply(Reply::Message(preview(app, &row, locale).await?)))
+            Ok(Outcome::reply(Reply::Message(preview(cx, &row, locale).await?)))
         }
         "reply" => {
-            check(app, actor, &row, Who::Either, "reply").await?;
+            check(cx, actor, &row, Who::Either, "reply").await?;
             require_status(&row, &LIVE, locale)?;
             let text = clip(&field("text"), 1800);
             if text.is_empty() {
                 return Err(UserError::new("report.reply-empty").into());
             }
-            let now = app.clock.now_ms();
-            app.store.add_report_message(id, now, actor.user_id, &app.report_key.seal_str(&text)).await?;
-            app.store.log_report_event(id, now, actor.user_id, "follow-up", "").await?;
+            let now = cx.now();
+            cx.store.add_report_message(id, now, actor.user_id, &cx.keys.seal_str(&text)).await?;
+            cx.store.log_report_event(id, now, actor.user_id, "follow-up", "").await?;
             let other = if actor.user_id == row.reporter_id { row.recipient_id } else { Some(row.reporter_id) };
             let mut effects = Vec::new();
             if let Some(other) = other {
-                let l = app.store.locale_of(other).await?;
+                let l = cx.store.locale_of(other).await?;
                 let mut body =
                     t(l, "report.follow-up", &[("reference", &reference(&row)), ("from", &mention(actor.user_id))]);
                 body.push_str("\n>>> ");
@@ -432,11 +438,11 @@ pub async fn modal(
             ))
         }
         "handle" => {
-            check(app, actor, &row, Who::Recipient, "handle").await?;
+            check(cx, actor, &row, Who::Recipient, "handle").await?;
             require_status(&row, &["sent", "acknowledged"], locale)?;
             let note = clip(&field("text"), 1800);
-            let sealed = app.report_key.seal_str(&note);
-            let now = app.clock.now_ms();
+            let sealed = cx.keys.seal_str(&note);
+            let now = cx.now();
             let change = ReportChange {
                 status: Some("handled"),
                 handled_note: Some(&sealed),
@@ -444,14 +450,14 @@ pub async fn modal(
                 acknowledged: row.acknowledged_at.is_none(),
                 ..ReportChange::default()
             };
-            if !app.store.update_report(id, &row.status, row.version, &change, now).await? {
+            if !cx.store.update_report(id, &row.status, row.version, &change, now).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            app.store.log_report_event(id, now, actor.user_id, "handled", "").await?;
-            app.store.cancel_timers(timers::ACK_TIMEOUT, id, now).await?;
-            app.store.schedule(timers::RETENTION, id, now + app.timings.report_retention_ms, now).await?;
+            cx.store.log_report_event(id, now, actor.user_id, "handled", "").await?;
+            cx.store.cancel_timers(timers::ACK_TIMEOUT, id, now).await?;
+            cx.store.schedule(timers::RETENTION, id, now + cx.timings.report_retention_ms, now).await?;
             info!(report = id, "threat report handled");
-            let l = app.store.locale_of(row.reporter_id).await?;
+            let l = cx.store.locale_of(row.reporter_id).await?;
             let mut told =
                 t(l, "report.told-handled", &[("reference", &reference(&row)), ("by", &mention(actor.user_id))]);
             if !note.is_empty() {
@@ -472,10 +478,10 @@ pub async fn modal(
 }
 
 /// What the reporter sees before sending: the recipient, the choices, the send button.
-async fn preview(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<Message> {
+async fn preview(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> HandlerResult<Message> {
     let id = row.id;
     let alternates: Vec<u64> = match row.guild_id {
-        Some(g) => app.store.alternates(g).await?.into_iter().filter(|a| *a != row.reporter_id).collect(),
+        Some(g) => cx.store.alternates(g).await?.into_iter().filter(|a| *a != row.reporter_id).collect(),
         None => Vec::new(),
     };
     let mut components = Vec::new();
@@ -490,7 +496,7 @@ async fn preview(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<Me
     if let Some(m) = row.manager_id {
         options.push(SelectOption {
             value: m.to_string(),
-            label: clip(&t(locale, "report.option-manager", &[("name", &name_of(app, row.guild_id, m).await?)]), 100),
+            label: clip(&t(locale, "report.option-manager", &[("name", &name_of(cx, row.guild_id, m).await?)]), 100),
             description: None,
             default: row.recipient_id == Some(m),
         });
@@ -498,10 +504,7 @@ async fn preview(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<Me
     for a in alternates.iter().filter(|a| Some(**a) != row.manager_id).take(24) {
         options.push(SelectOption {
             value: a.to_string(),
-            label: clip(
-                &t(locale, "report.option-alternate", &[("name", &name_of(app, row.guild_id, *a).await?)]),
-                100,
-            ),
+            label: clip(&t(locale, "report.option-alternate", &[("name", &name_of(cx, row.guild_id, *a).await?)]), 100),
             description: None,
             default: row.recipient_id == Some(*a),
         });
@@ -532,7 +535,7 @@ async fn preview(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<Me
         Component::button(format!("rt:{id}:edit"), t(locale, "report.edit", &[]), ButtonStyle::Secondary),
         Component::button(format!("rt:{id}:cancel"), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
     ]);
-    let content = content_of(app, row)?;
+    let content = content_of(cx, row)?;
     Ok(Message {
         content: Some(text),
         embeds: vec![report_embed(locale, row, &content)],
@@ -542,9 +545,9 @@ async fn preview(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<Me
     })
 }
 
-async fn name_of(app: &App, guild: Option<u64>, user: u64) -> HandlerResult<String> {
+async fn name_of(cx: &Ctx<'_>, guild: Option<u64>, user: u64) -> HandlerResult<String> {
     let found = match guild {
-        Some(g) => app.store.member(g, user).await?.map(|m| m.display_name),
+        Some(g) => cx.store.member(g, user).await?.map(|m| m.display_name),
         None => None,
     };
     Ok(found.unwrap_or_else(|| user.to_string()))
@@ -616,12 +619,12 @@ fn reporter_buttons(locale: Locale, id: i64) -> Vec<Component> {
 }
 
 /// The DM to a recipient, with the hook that reroutes when it cannot be delivered.
-async fn deliver_to(app: &App, row: &ReportRow, recipient: u64, note_key: Option<&str>) -> HandlerResult<Effect> {
-    let l = app.store.locale_of(recipient).await?;
-    let content = content_of(app, row)?;
+async fn deliver_to(cx: &Ctx<'_>, row: &ReportRow, recipient: u64, note_key: Option<&str>) -> HandlerResult<Effect> {
+    let l = cx.store.locale_of(recipient).await?;
+    let content = content_of(cx, row)?;
     let note = note_key.map(|k| t(l, k, &[]));
     let mut message = recipient_message(l, row, &content, note);
-    message.attachments.extend(evidence_file(app, row).await?);
+    message.attachments.extend(evidence_file(cx, row).await?);
     Ok(Effect::dm(recipient, message).on_failure(format!("rt:dm-failed:{}:{recipient}", row.id)))
 }
 
@@ -630,10 +633,10 @@ async fn deliver_to(app: &App, row: &ReportRow, recipient: u64, note_key: Option
 const FORWARD_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The evidence file, opened, to go with the report to its recipient.
-async fn evidence_file(app: &App, row: &ReportRow) -> HandlerResult<Option<crate::core::reply::FileAttachment>> {
+async fn evidence_file(cx: &Ctx<'_>, row: &ReportRow) -> HandlerResult<Option<crate::core::reply::FileAttachment>> {
     let Some(meta) = &row.evidence else { return Ok(None) };
-    let Some(sealed) = app.store.report_evidence_data(row.id).await? else { return Ok(None) };
-    let data = app.report_key.open(&sealed).map_err(|e| anyhow::anyhow!("report {} evidence: {e}", row.id))?;
+    let Some(sealed) = cx.store.report_evidence_data(row.id).await? else { return Ok(None) };
+    let data = cx.keys.open(&sealed).map_err(|e| anyhow::anyhow!("report {} evidence: {e}", row.id))?;
     if data.len() > FORWARD_EVIDENCE_BYTES {
         return Ok(None);
     }
@@ -652,28 +655,28 @@ fn safe_filename(name: &str) -> String {
 }
 
 /// Sends a draft: stored first (reference, status), then the DM through the outbox.
-async fn send(app: &App, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome> {
+async fn send(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     require_status(&row, &["draft"], locale)?;
     let Some(recipient) = row.recipient_id else { return Err(UserError::new("report.no-recipient").into()) };
-    if content_of(app, &row)?.what.chars().count() < 3 {
+    if content_of(cx, &row)?.what.chars().count() < 3 {
         return Err(UserError::new("report.what-needed").into());
     }
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let year = crate::clock::date_of(now).0;
-    let n = app.store.next_number(&format!("TRUGSMAL-{year}")).await?;
+    let n = cx.store.next_number(&format!("TRUGSMAL-{year}")).await?;
     let reference = format!("TRUGSMAL-{year}-{n:04}");
     let change =
         ReportChange { status: Some("sent"), reference: Some(&reference), sent: true, ..ReportChange::default() };
-    if !app.store.update_report(row.id, "draft", row.version, &change, now).await? {
+    if !cx.store.update_report(row.id, "draft", row.version, &change, now).await? {
         return Err(UserError::new("report.changed-meanwhile").into());
     }
-    app.store.log_report_event(row.id, now, actor.user_id, "sent", "").await?;
-    app.store.log_report_event(row.id, now, 0, "delivered-to", &recipient.to_string()).await?;
-    app.store.schedule(timers::ACK_TIMEOUT, row.id, now + app.timings.report_ack_timeout_ms, now).await?;
-    let row = load(app, row.id).await?;
+    cx.store.log_report_event(row.id, now, actor.user_id, "sent", "").await?;
+    cx.store.log_report_event(row.id, now, 0, "delivered-to", &recipient.to_string()).await?;
+    cx.store.schedule(timers::ACK_TIMEOUT, row.id, now + cx.timings.report_ack_timeout_ms, now).await?;
+    let row = load(cx, row.id).await?;
     info!(report = row.id, "threat report sent");
-    let effect = deliver_to(app, &row, recipient, None).await?;
+    let effect = deliver_to(cx, &row, recipient, None).await?;
     let receipt = Message {
         content: Some(t(locale, "report.receipt", &[("reference", &reference), ("recipient", &mention(recipient))])),
         embeds: Vec::new(),
@@ -684,20 +687,20 @@ async fn send(app: &App, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome
     Ok(Outcome::with_effects(Reply::Update(receipt), vec![effect]))
 }
 
-async fn acknowledge(app: &App, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome> {
+async fn acknowledge(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     if row.status != "sent" {
         return Ok(Outcome::ephemeral(t(locale, "report.already-acknowledged", &[("reference", &reference(&row))])));
     }
-    let now = app.clock.now_ms();
+    let now = cx.now();
     let change = ReportChange { status: Some("acknowledged"), acknowledged: true, ..ReportChange::default() };
-    if !app.store.update_report(row.id, "sent", row.version, &change, now).await? {
+    if !cx.store.update_report(row.id, "sent", row.version, &change, now).await? {
         return Ok(Outcome::ephemeral(t(locale, "report.already-acknowledged", &[("reference", &reference(&row))])));
     }
-    app.store.log_report_event(row.id, now, actor.user_id, "acknowledged", "").await?;
-    app.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
+    cx.store.log_report_event(row.id, now, actor.user_id, "acknowledged", "").await?;
+    cx.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
     info!(report = row.id, "threat report acknowledged");
-    let l = app.store.locale_of(row.reporter_id).await?;
+    let l = cx.store.locale_of(row.reporter_id).await?;
     let told = Message {
         content: Some(t(
             l,
@@ -720,9 +723,9 @@ async fn acknowledge(app: &App, actor: &Actor, row: ReportRow) -> HandlerResult<
 }
 
 /// Sends the report to the next alternate recipient not yet tried; tells the reporter.
-async fn reroute(app: &App, row: ReportRow, reason: &str) -> HandlerResult<Outcome> {
-    let now = app.clock.now_ms();
-    let tried: Vec<u64> = app
+async fn reroute(cx: &Ctx<'_>, row: ReportRow, reason: &str) -> HandlerResult<Outcome> {
+    let now = cx.now();
+    let tried: Vec<u64> = cx
         .store
         .report_events(row.id)
         .await?
@@ -731,13 +734,13 @@ async fn reroute(app: &App, row: ReportRow, reason: &str) -> HandlerResult<Outco
         .filter_map(|e| e.detail.parse().ok())
         .collect();
     let candidates = match row.guild_id {
-        Some(g) => app.store.alternates(g).await?,
+        Some(g) => cx.store.alternates(g).await?,
         None => Vec::new(),
     };
     let next = candidates.into_iter().find(|c| *c != row.reporter_id && !tried.contains(c));
-    let l = app.store.locale_of(row.reporter_id).await?;
+    let l = cx.store.locale_of(row.reporter_id).await?;
     let Some(next) = next else {
-        app.store.log_report_event(row.id, now, 0, "no-alternate", reason).await?;
+        cx.store.log_report_event(row.id, now, 0, "no-alternate", reason).await?;
         warn!(report = row.id, reason, "a threat report has no further recipient");
         let key = if reason == "dm-failed" { "report.undeliverable" } else { "report.not-acknowledged" };
         return Ok(Outcome::with_effects(
@@ -746,39 +749,39 @@ async fn reroute(app: &App, row: ReportRow, reason: &str) -> HandlerResult<Outco
         ));
     };
     let change = ReportChange { recipient_id: Some(next), ..ReportChange::default() };
-    if !app.store.update_report(row.id, "sent", row.version, &change, now).await? {
+    if !cx.store.update_report(row.id, "sent", row.version, &change, now).await? {
         return Ok(Outcome::reply(Reply::Nothing));
     }
     let from = row.recipient_id.map(|r| r.to_string()).unwrap_or_default();
-    app.store.log_report_event(row.id, now, 0, "rerouted", &format!("{reason} from:{from} to:{next}")).await?;
-    app.store.log_report_event(row.id, now, 0, "delivered-to", &next.to_string()).await?;
-    app.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
-    app.store.schedule(timers::ACK_TIMEOUT, row.id, now + app.timings.report_ack_timeout_ms, now).await?;
+    cx.store.log_report_event(row.id, now, 0, "rerouted", &format!("{reason} from:{from} to:{next}")).await?;
+    cx.store.log_report_event(row.id, now, 0, "delivered-to", &next.to_string()).await?;
+    cx.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
+    cx.store.schedule(timers::ACK_TIMEOUT, row.id, now + cx.timings.report_ack_timeout_ms, now).await?;
     info!(report = row.id, reason, "threat report rerouted");
     crate::metrics::global().escalation("report-reroute");
-    let row = load(app, row.id).await?;
+    let row = load(cx, row.id).await?;
     let note = if reason == "dm-failed" { "report.note-rerouted-dm" } else { "report.note-rerouted-timeout" };
-    let effect = deliver_to(app, &row, next, Some(note)).await?;
+    let effect = deliver_to(cx, &row, next, Some(note)).await?;
     let key = if reason == "dm-failed" { "report.told-rerouted-dm" } else { "report.told-rerouted-timeout" };
     let told = Message::text(t(l, key, &[("reference", &reference(&row)), ("recipient", &mention(next))]));
     Ok(Outcome::with_effects(Reply::Nothing, vec![effect, Effect::dm(row.reporter_id, told)]))
 }
 
 /// Wipes a report's content, keeping the record; tells the recipient (without content).
-async fn delete(app: &App, row: ReportRow, by: u64, why: &str) -> HandlerResult<Outcome> {
-    let now = app.clock.now_ms();
-    if !app.store.wipe_report(row.id, row.version, now).await? {
+async fn delete(cx: &Ctx<'_>, row: ReportRow, by: u64, why: &str) -> HandlerResult<Outcome> {
+    let now = cx.now();
+    if !cx.store.wipe_report(row.id, row.version, now).await? {
         return Err(UserError::new("report.changed-meanwhile").into());
     }
-    app.store.log_report_event(row.id, now, by, "deleted", why).await?;
-    app.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
-    app.store.cancel_timers(timers::RETENTION, row.id, now).await?;
+    cx.store.log_report_event(row.id, now, by, "deleted", why).await?;
+    cx.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
+    cx.store.cancel_timers(timers::RETENTION, row.id, now).await?;
     info!(report = row.id, why, "threat report content deleted");
     let mut effects = Vec::new();
     let notify: Vec<u64> =
         if why == "reporter" { row.recipient_id.into_iter().collect() } else { vec![row.reporter_id] };
     for user in notify {
-        let l = app.store.locale_of(user).await?;
+        let l = cx.store.locale_of(user).await?;
         effects.push(Effect::dm(
             user,
             Message::text(t(l, &format!("report.told-deleted-{why}"), &[("reference", &reference(&row))])),
@@ -788,35 +791,35 @@ async fn delete(app: &App, row: ReportRow, by: u64, why: &str) -> HandlerResult<
 }
 
 /// Runs a `rt.*` timer.
-pub async fn timer(app: &App, kind: &str, id: i64) -> HandlerResult<Outcome> {
-    let Some(row) = app.store.report(id).await? else { return Ok(Outcome::reply(Reply::Nothing)) };
+pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> {
+    let Some(row) = cx.store.report(id).await? else { return Ok(Outcome::reply(Reply::Nothing)) };
     match kind {
-        timers::ACK_TIMEOUT if row.status == "sent" => reroute(app, row, "ack-timeout").await,
-        timers::RETENTION if row.status == "handled" => delete(app, row, 0, "retention").await,
+        timers::ACK_TIMEOUT if row.status == "sent" => reroute(cx, row, "ack-timeout").await,
+        timers::RETENTION if row.status == "handled" => delete(cx, row, 0, "retention").await,
         _ => Ok(Outcome::reply(Reply::Nothing)),
     }
 }
 
 /// A delivery hook `rt:dm-failed:<id>:<recipient>`: the DM to a recipient could not be sent.
-pub async fn delivery_failed(app: &App, hook: &str) -> HandlerResult<Outcome> {
+pub async fn delivery_failed(cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome> {
     let parts: Vec<&str> = hook.split(':').collect();
     let ["rt", "dm-failed", id, recipient] = parts.as_slice() else { return Ok(Outcome::reply(Reply::Nothing)) };
     let id: i64 = id.parse().map_err(anyhow::Error::from)?;
     let recipient: u64 = recipient.parse().map_err(anyhow::Error::from)?;
-    let row = load(app, id).await?;
+    let row = load(cx, id).await?;
     if row.status != "sent" || row.recipient_id != Some(recipient) {
         return Ok(Outcome::reply(Reply::Nothing));
     }
-    app.store.log_report_event(id, app.clock.now_ms(), 0, "dm-failed", &recipient.to_string()).await?;
-    reroute(app, row, "dm-failed").await
+    cx.store.log_report_event(id, cx.now(), 0, "dm-failed", &recipient.to_string()).await?;
+    reroute(cx, row, "dm-failed").await
 }
 
 // ----- listing and export -----
 
 /// `/reports`: the reports the user sent and those addressed to them, with their state.
-pub async fn list(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
+pub async fn list(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    let rows = app.store.reports_of(actor.user_id).await?;
+    let rows = cx.store.reports_of(actor.user_id).await?;
     if rows.is_empty() {
         return Ok(Outcome::ephemeral(t(locale, "report.list-empty", &[])));
     }
@@ -864,10 +867,10 @@ pub async fn list(app: &App, actor: &Actor) -> HandlerResult<Outcome> {
 }
 
 /// A report picked in `/reports`: its actions for this user.
-pub async fn list_component(app: &App, actor: &Actor, values: &[String]) -> HandlerResult<Outcome> {
+pub async fn list_component(cx: &Ctx<'_>, actor: &Actor, values: &[String]) -> HandlerResult<Outcome> {
     let id: i64 = values.first().and_then(|v| v.parse().ok()).ok_or_else(|| UserError::new("common.expired"))?;
-    let row = load(app, id).await?;
-    check(app, actor, &row, Who::Either, "show").await?;
+    let row = load(cx, id).await?;
+    check(cx, actor, &row, Who::Either, "show").await?;
     let locale = actor.locale;
     let buttons = if row.reporter_id == actor.user_id {
         reporter_buttons(locale, id)
@@ -907,8 +910,8 @@ fn stamp(ms: i64) -> String {
 }
 
 /// The plain-text export: every fact, time, the evidence hash and the follow-up log.
-pub async fn export_text(app: &App, row: &ReportRow, locale: Locale) -> HandlerResult<String> {
-    let c = content_of(app, row)?;
+pub async fn export_text(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> HandlerResult<String> {
+    let c = content_of(cx, row)?;
     let l = |k: &str| t(locale, &format!("report.label-{k}"), &[]);
     let mut out = String::new();
     let mut line = |k: &str, v: &str| {
@@ -947,19 +950,19 @@ pub async fn export_text(app: &App, row: &ReportRow, locale: Locale) -> HandlerR
     }
     out.push_str(&format!("\n{}:\n{}\n", l("what"), c.what));
     if let Some(note) = &row.handled_note {
-        let note = app.report_key.open_str(note).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?;
+        let note = cx.keys.open_str(note).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?;
         out.push_str(&format!("\n{}:\n{}\n", l("note"), note));
     }
     out.push_str(&format!("\n{}:\n", l("follow-ups")));
-    for m in app.store.report_messages(row.id).await? {
+    for m in cx.store.report_messages(row.id).await? {
         let body = match &m.body {
-            Some(b) => app.report_key.open_str(b).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?,
+            Some(b) => cx.keys.open_str(b).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?,
             None => String::new(),
         };
         out.push_str(&format!("[{}] {}: {}\n", stamp(m.at), m.author_id, body));
     }
     out.push_str(&format!("\n{}:\n", l("log")));
-    for e in app.store.report_events(row.id).await? {
+    for e in cx.store.report_events(row.id).await? {
         if e.action == "refused" {
             continue;
         }
@@ -969,9 +972,9 @@ pub async fn export_text(app: &App, row: &ReportRow, locale: Locale) -> HandlerR
 }
 
 /// Sends the export by DM, as a text file, to whoever asked (the reporter or the recipient).
-async fn export(app: &App, actor: &Actor, row: &ReportRow) -> HandlerResult<Outcome> {
+async fn export(cx: &Ctx<'_>, actor: &Actor, row: &ReportRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    let text = export_text(app, row, locale).await?;
+    let text = export_text(cx, row, locale).await?;
     // A text file, fit to attach to a police report or the deviation system (avvik).
     let file =
         crate::core::reply::FileAttachment { filename: format!("{}.txt", reference(row)), data: text.into_bytes() };
@@ -981,7 +984,7 @@ async fn export(app: &App, actor: &Actor, row: &ReportRow) -> HandlerResult<Outc
         ..Message::default()
     };
     let effects = vec![Effect::dm(actor.user_id, message)];
-    app.store.log_report_event(row.id, app.clock.now_ms(), actor.user_id, "exported", "").await?;
+    cx.store.log_report_event(row.id, cx.now(), actor.user_id, "exported", "").await?;
     Ok(Outcome::with_effects(Reply::Message(Message::ephemeral_text(t(locale, "report.export-sent", &[]))), effects))
 }
 

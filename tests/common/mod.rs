@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use somebot::core::delivery::{Deliverer, DeliveryError};
+use somebot::app::delivery::{Deliverer, DeliveryError};
 use somebot::core::{CommandInput, Component, Input, Message, OptionValue, Outcome, Reply};
 use somebot::store::jobs::OutboxTarget;
 

@@ -2,72 +2,78 @@
 //! [`Input`] and render the [`Outcome`] of. User errors become kind messages from the
 //! catalogue; internal errors are logged with a reference id and the user sees an apology.
 
+//! The app layer: the composition on top of every feature. [`App::handle`] is the one entry
+//! point both adapters call with a plain [`Input`]; the router hands it to the feature that owns
+//! the command or custom id (each seen only through [`Feature`]), and renders errors: user errors
+//! become kind messages from the catalogue, internal errors are logged with a reference id and
+//! the user sees an apology. Timer dispatch and delivery ([`delivery`]), bookkeeping after the
+//! answer ([`bookkeeping`]), `/help` and the command tree ([`commands`]) live here too.
+
+pub mod bookkeeping;
+pub mod commands;
+pub mod delivery;
+pub mod help;
+
 use std::sync::Arc;
 
 use tracing::{error, instrument};
 
+pub use crate::feature::Feature;
+
 use crate::clock::Clock;
 use crate::core::errors::{reference_id, HandlerError, HandlerResult, UserError};
-use crate::core::{help, Actor, Bookkeeping, Input, Outcome};
-use crate::guideline::handlers as guideline;
+use crate::core::{Actor, Bookkeeping, Input, Outcome};
+use crate::ctx::Ctx;
+pub use crate::ctx::Timings;
 use crate::i18n::t;
 use crate::store::Store;
 
-/// Everything the core needs: storage, time and the configured waiting times.
+/// Runs `$body` once for each feature, with `$f` bound to it (static dispatch: every feature is
+/// a plain value behind the [`Feature`] trait). A `return` in the body returns from the caller.
+macro_rules! each_feature {
+    ($f:ident => $body:block) => {{
+        {
+            let $f = &crate::guideline::Guideline;
+            $body
+        }
+        {
+            let $f = &crate::channel_request::ChannelRequests;
+            $body
+        }
+        {
+            let $f = &crate::threat_report::ThreatReports;
+            $body
+        }
+        {
+            let $f = &crate::org::Setup;
+            $body
+        }
+    }};
+}
+pub(crate) use each_feature;
+
+/// Everything the bot needs: storage, time, the configured waiting times and the report key.
 #[derive(Debug, Clone)]
 pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub timings: Timings,
     /// The key that seals threat reports at rest (never stored in the database).
-    pub report_key: Arc<crate::threat_report::crypto::ReportKey>,
-}
-
-/// How long the bot waits before reminding, escalating and expiring (configurable; see the
-/// README).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Timings {
-    /// An idle `/new-channel` conversation gets one reminder after this long.
-    pub conversation_reminder_ms: i64,
-    /// ... and expires after this long.
-    pub conversation_expiry_ms: i64,
-    /// An approver who has not acted is reminded after this many working days ...
-    pub approval_reminder_working_days: u32,
-    /// ... and the request is escalated after this many more.
-    pub approval_escalation_working_days: u32,
-    /// Approved channels are reviewed this often.
-    pub review_interval_ms: i64,
-    /// An unanswered review goes to the communications officers after this long.
-    pub review_answer_ms: i64,
-    /// A threat report nobody acknowledged goes to an alternate recipient after this long.
-    pub report_ack_timeout_ms: i64,
-    /// A handled threat report's content is deleted this long after it was handled.
-    pub report_retention_ms: i64,
-}
-
-impl Default for Timings {
-    fn default() -> Self {
-        use crate::clock::{DAY, HOUR};
-        Timings {
-            conversation_reminder_ms: 24 * HOUR,
-            conversation_expiry_ms: 14 * DAY,
-            approval_reminder_working_days: 3,
-            approval_escalation_working_days: 3,
-            review_interval_ms: 182 * DAY,
-            review_answer_ms: 14 * DAY,
-            report_ack_timeout_ms: 24 * HOUR,
-            report_retention_ms: 180 * DAY,
-        }
-    }
+    pub report_key: Arc<crate::crypto::ReportKey>,
 }
 
 impl App {
-    /// A core over this store and clock, with the default timings and a fresh random report
+    /// An app over this store and clock, with the default timings and a fresh random report
     /// key (tests; `somebot run` and `somebot chat` set the configured key, see
-    /// [`crate::threat_report::crypto::load_or_create`]).
+    /// [`crate::crypto::load_or_create`]).
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        let report_key = Arc::new(crate::threat_report::crypto::ReportKey::random());
+        let report_key = Arc::new(crate::crypto::ReportKey::random());
         App { store, clock, timings: Timings::default(), report_key }
+    }
+
+    /// The narrow context a feature works with.
+    pub fn cx(&self) -> Ctx<'_> {
+        Ctx { store: &self.store, clock: self.clock.as_ref(), timings: &self.timings, keys: &self.report_key }
     }
 
     /// Handles one input from one actor, bookkeeping included. Never fails: errors become
@@ -184,13 +190,16 @@ impl App {
             tracing::warn!(user = user_id, error = %e, "recording a member who left failed");
         }
         let mut outcome = Outcome::reply(crate::core::Reply::Nothing);
-        match crate::channel_request::registry::member_left(self, guild_id, user_id).await {
-            Ok(effects) => match self.enqueue(&effects).await {
-                Ok(ids) => outcome.queued = ids,
-                Err(e) => tracing::warn!(error = ?e, "enqueueing the leaver notices failed"),
-            },
-            Err(e) => tracing::warn!(error = ?e, "checking the leaver's channels failed"),
-        }
+        let cx = self.cx();
+        each_feature!(f => {
+            match f.member_left(&cx, guild_id, user_id).await {
+                Ok(effects) => match self.enqueue(&effects).await {
+                    Ok(ids) => outcome.queued.extend(ids),
+                    Err(e) => tracing::warn!(error = ?e, "enqueueing the leaver notices failed"),
+                },
+                Err(e) => tracing::warn!(error = ?e, "telling a feature about a member who left failed"),
+            }
+        });
         outcome
     }
 
@@ -200,60 +209,52 @@ impl App {
     }
 
     async fn route(&self, actor: &Actor, input: Input) -> HandlerResult<Outcome> {
+        let cx = self.cx();
         match input {
-            Input::Command(cmd) => match cmd.name.as_str() {
-                "guideline" => guideline::command(self, actor, &cmd).await,
-                "help" => Ok(help::help(actor.locale)),
-                "setup" => crate::org::command(self, actor, &cmd).await,
-                "new-channel" => crate::channel_request::workflow::start(self, actor).await,
-                "channels" => crate::channel_request::registry::command(self, actor, &cmd).await,
-                "report-threat" => crate::threat_report::workflow::command(self, actor, &cmd).await,
-                "reports" => crate::threat_report::workflow::list(self, actor).await,
-                _ => Err(UserError::new("common.unknown-command").into()),
-            },
-            Input::Autocomplete { command, focused, value } => {
-                match (command.name.as_str(), command.sub(), focused.as_str()) {
-                    ("guideline", Some("ask"), "question") => Ok(guideline::autocomplete(actor.locale, &value)),
-                    _ => Ok(Outcome::reply(crate::core::Reply::Choices(Vec::new()))),
+            Input::Command(cmd) => {
+                if cmd.name == "help" {
+                    return Ok(help::help(actor.locale));
                 }
+                each_feature!(f => {
+                    if f.command_names().contains(&cmd.name.as_str()) {
+                        return f.command(&cx, actor, &cmd).await;
+                    }
+                });
+                Err(UserError::new("common.unknown-command").into())
+            }
+            Input::Autocomplete { command, focused, value } => {
+                each_feature!(f => {
+                    if f.command_names().contains(&command.name.as_str()) {
+                        return f.autocomplete(&cx, actor, &command, &focused, &value).await;
+                    }
+                });
+                Ok(Outcome::reply(crate::core::Reply::Choices(Vec::new())))
             }
             Input::Component { custom_id, values } => {
-                use crate::channel_request::{registry, workflow};
-                let mut parts = custom_id.splitn(3, ':');
-                let kind = parts.next().unwrap_or_default();
-                let id = parts.next().unwrap_or_default();
-                let action = parts.next().unwrap_or_default();
-                let num = || id.parse::<i64>().map_err(|_| HandlerError::User(UserError::new("common.expired")));
-                match kind {
-                    guideline::PREFIX => guideline::component(self, actor, &custom_id).await,
-                    "nc" if id == "start" => workflow::start(self, actor).await,
-                    "nc" => workflow::conversation_component(self, actor, num()?, action, &values).await,
-                    "nca" => workflow::approval_component(self, actor, num()?, action).await,
-                    "ncr" => registry::review_component(self, actor, num()?, action).await,
-                    "rt" => crate::threat_report::workflow::component(self, actor, num()?, action, &values).await,
-                    "rtl" => crate::threat_report::workflow::list_component(self, actor, &values).await,
-                    _ => Err(UserError::new("common.expired").into()),
-                }
+                let prefix = custom_id.split(':').next().unwrap_or_default();
+                each_feature!(f => {
+                    if f.prefixes().contains(&prefix) {
+                        return f.component(&cx, actor, &custom_id, &values).await;
+                    }
+                });
+                Err(UserError::new("common.expired").into())
             }
             Input::ModalSubmit { custom_id, fields } => {
-                let parts: Vec<&str> = custom_id.splitn(3, ':').collect();
-                match parts.as_slice() {
-                    ["ncm", id, decision] => {
-                        let id = id.parse::<i64>().map_err(|_| UserError::new("common.expired"))?;
-                        crate::channel_request::workflow::reason_submitted(self, actor, id, decision, &fields).await
+                let prefix = custom_id.split(':').next().unwrap_or_default();
+                each_feature!(f => {
+                    if f.prefixes().contains(&prefix) {
+                        return f.modal(&cx, actor, &custom_id, &fields).await;
                     }
-                    ["rtm", id, kind] => {
-                        let id = id.parse::<i64>().map_err(|_| UserError::new("common.expired"))?;
-                        crate::threat_report::workflow::modal(self, actor, id, kind, &fields).await
-                    }
-                    _ => Err(UserError::new("common.expired").into()),
-                }
+                });
+                Err(UserError::new("common.expired").into())
             }
             Input::DirectMessage { text } => {
-                match crate::channel_request::workflow::direct_message(self, actor, &text).await? {
-                    Some(outcome) => Ok(outcome),
-                    None => Ok(help::dm_hint(actor.locale)),
-                }
+                each_feature!(f => {
+                    if let Some(outcome) = f.direct_message(&cx, actor, &text).await? {
+                        return Ok(outcome);
+                    }
+                });
+                Ok(help::dm_hint(actor.locale))
             }
         }
     }

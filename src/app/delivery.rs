@@ -7,10 +7,10 @@ use std::future::Future;
 
 use tracing::{debug, info, warn};
 
+use crate::app::{each_feature, App, Feature};
 use crate::core::errors::HandlerResult;
 use crate::core::{Effect, Message, Outcome};
 use crate::store::jobs::{OutboxItem, OutboxTarget};
-use crate::App;
 
 /// Why a delivery failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,14 +167,15 @@ impl App {
     /// enqueued here (see `queued` of the returned outcome).
     pub async fn delivery_failed(&self, hook: &str) -> Outcome {
         let feature = hook.split(':').next().unwrap_or_default();
-        // Each feature with delivery hooks adds an arm here.
-        let result: HandlerResult<Outcome> = match feature {
-            "nc" => crate::channel_request::workflow::delivery_failed(self, hook).await,
-            "rt" => crate::threat_report::workflow::delivery_failed(self, hook).await,
-            _ => {
-                info!(hook, "no handler for a delivery-failure hook");
-                Ok(Outcome::reply(crate::core::Reply::Nothing))
-            }
+        let cx = self.cx();
+        let result: HandlerResult<Outcome> = 'found: {
+            each_feature!(f => {
+                if f.background_prefix() == feature {
+                    break 'found f.delivery_failed(&cx, hook).await;
+                }
+            });
+            info!(hook, "no handler for a delivery-failure hook");
+            Ok(Outcome::reply(crate::core::Reply::Nothing))
         };
         self.finish_background(result).await
     }
@@ -192,22 +193,16 @@ impl App {
         let n = timers.len();
         for timer in timers {
             debug!(timer = timer.id, kind = %timer.kind, subject = timer.subject_id, "timer fired");
-            let feature = timer.kind.split('.').next().unwrap_or_default().to_string();
-            // Each feature with timers adds an arm here.
-            let result: HandlerResult<Outcome> = match timer.kind.as_str() {
-                "nc.review" | "nc.review-overdue" => {
-                    crate::channel_request::registry::timer(self, &timer.kind, timer.subject_id).await
-                }
-                _ if feature == "rt" => {
-                    crate::threat_report::workflow::timer(self, &timer.kind, timer.subject_id).await
-                }
-                _ if feature == "nc" => {
-                    crate::channel_request::workflow::timer(self, &timer.kind, timer.subject_id).await
-                }
-                _ => {
-                    warn!(kind = %timer.kind, "a timer of an unknown kind was dropped");
-                    Ok(Outcome::reply(crate::core::Reply::Nothing))
-                }
+            let feature = timer.kind.split('.').next().unwrap_or_default();
+            let cx = self.cx();
+            let result: HandlerResult<Outcome> = 'found: {
+                each_feature!(f => {
+                    if f.background_prefix() == feature {
+                        break 'found f.timer(&cx, &timer.kind, timer.subject_id).await;
+                    }
+                });
+                warn!(kind = %timer.kind, "a timer of an unknown kind was dropped");
+                Ok(Outcome::reply(crate::core::Reply::Nothing))
             };
             let _ = self.finish_background(result).await;
             if let Err(e) = self.store.finish_timer(timer.id, self.clock.now_ms()).await {

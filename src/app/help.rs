@@ -1,7 +1,19 @@
 //! `/help` and the honest "not available yet" answers.
 
+use crate::core::commands::CommandSpec;
 use crate::core::{Embed, Message, Outcome, Reply, Tone};
 use crate::i18n::{t, Locale};
+
+/// The `/help` command.
+pub fn command() -> CommandSpec {
+    CommandSpec {
+        name: "help",
+        description_key: "cmd.help.description".into(),
+        options: Vec::new(),
+        admin_only: false,
+        in_dms: true,
+    }
+}
 
 /// `/help`: what the bot does and which command serves which need.
 pub fn help(locale: Locale) -> Outcome {
@@ -38,7 +50,7 @@ mod tests {
         for l in Locale::ALL {
             let Reply::Message(m) = help(l).reply else { panic!("help is a message") };
             let body = m.embeds[0].description.clone().unwrap();
-            for c in crate::core::commands::all() {
+            for c in crate::app::commands::all() {
                 assert!(body.contains(&format!("/{}", c.name)), "{l:?} help lacks /{}", c.name);
             }
             assert!(m.check_limits().is_empty());
