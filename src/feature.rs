@@ -7,19 +7,20 @@ use std::future::Future;
 
 use crate::core::commands::CommandSpec;
 use crate::core::errors::HandlerResult;
+use crate::core::ids::CustomId;
 use crate::core::{Actor, CommandInput, Effect, Outcome, Reply};
 use crate::ctx::Ctx;
 
 /// A feature of the bot (`/guideline`, `/new-channel`, `/report-threat`, `/setup`).
 pub trait Feature: Send + Sync {
+    /// Its custom ids (buttons, menus and forms), parsed before they reach it.
+    type Id: CustomId + Send;
+
     /// The slash commands it answers (the app registers them and routes them here by name).
     fn commands(&self) -> Vec<CommandSpec>;
 
     /// The names of [`Feature::commands`], for routing without building the tree.
     fn command_names(&self) -> &'static [&'static str];
-
-    /// The custom-id prefixes of its buttons, menus and forms (`nc`, `nca`, ...).
-    fn prefixes(&self) -> &'static [&'static str];
 
     /// The prefix of its timer kinds and delivery-failure hooks (`nc` for `nc.remind` and
     /// `nc:dm-failed:...`).
@@ -50,7 +51,7 @@ pub trait Feature: Send + Sync {
         &self,
         cx: &Ctx<'_>,
         actor: &Actor,
-        custom_id: &str,
+        id: Self::Id,
         values: &[String],
     ) -> impl Future<Output = HandlerResult<Outcome>> + Send;
 
@@ -59,7 +60,7 @@ pub trait Feature: Send + Sync {
         &self,
         _cx: &Ctx<'_>,
         _actor: &Actor,
-        _custom_id: &str,
+        _id: Self::Id,
         _fields: &[(String, String)],
     ) -> impl Future<Output = HandlerResult<Outcome>> + Send {
         async { Err(crate::core::UserError::new("common.expired").into()) }

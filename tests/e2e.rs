@@ -203,7 +203,7 @@ async fn guideline_sections_and_points_are_quoted_privately() {
     assert!(text.contains("Retningslinjer for sosiale medium i Volda kommune (01.01.2020)"));
     let ids_ = custom_ids(&data);
     assert!(ids_.iter().any(|c| c.starts_with("gl:share:nn:")), "{ids_:?}");
-    assert!(ids_.contains(&"rt:start".to_string()), "3h offers /report-threat: {ids_:?}");
+    assert!(ids_.contains(&"go:report-threat".to_string()), "3h offers /report-threat: {ids_:?}");
 
     // One point.
     let ir = s
@@ -230,7 +230,7 @@ async fn guideline_sections_and_points_are_quoted_privately() {
     assert!(text.contains("Unofficial English translation"), "{text}");
     assert!(text.contains("approved by the municipality's communications officer"));
     let official = custom_ids(&data).into_iter().find(|c| c.starts_with("gl:official:")).expect("official text button");
-    assert!(custom_ids(&data).contains(&"nc:start".to_string()), "section 1 offers /new-channel");
+    assert!(custom_ids(&data).contains(&"go:new-channel".to_string()), "section 1 offers /new-channel");
     let ir = s.button(ids::ENGLISH_EMPLOYEE, &official, None).await;
     let data = callback_data(&s.callback_for(&ir, WAIT).await, 4);
     assert!(embed_text(&data).contains("Oppretting av nye kanalar skal avklarast med avdelingsleiar"));

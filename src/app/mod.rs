@@ -22,7 +22,8 @@ pub use crate::feature::Feature;
 
 use crate::clock::Clock;
 use crate::core::errors::{reference_id, HandlerError, HandlerResult, UserError};
-use crate::core::{Actor, Bookkeeping, Input, Outcome};
+use crate::core::ids::{CustomId, Start};
+use crate::core::{Actor, Bookkeeping, CommandInput, Input, Outcome};
 use crate::ctx::Ctx;
 pub use crate::ctx::Timings;
 use crate::i18n::t;
@@ -231,19 +232,22 @@ impl App {
                 Ok(Outcome::reply(crate::core::Reply::Choices(Vec::new())))
             }
             Input::Component { custom_id, values } => {
-                let prefix = custom_id.split(':').next().unwrap_or_default();
+                if let Some(start) = Start::parse(&custom_id) {
+                    let cmd =
+                        CommandInput { name: start.command().into(), subcommand: Vec::new(), options: Vec::new() };
+                    return Box::pin(self.route(actor, Input::Command(cmd))).await;
+                }
                 each_feature!(f => {
-                    if f.prefixes().contains(&prefix) {
-                        return f.component(&cx, actor, &custom_id, &values).await;
+                    if let Some(id) = parse_id(f, &custom_id) {
+                        return f.component(&cx, actor, id?, &values).await;
                     }
                 });
                 Err(UserError::new("common.expired").into())
             }
             Input::ModalSubmit { custom_id, fields } => {
-                let prefix = custom_id.split(':').next().unwrap_or_default();
                 each_feature!(f => {
-                    if f.prefixes().contains(&prefix) {
-                        return f.modal(&cx, actor, &custom_id, &fields).await;
+                    if let Some(id) = parse_id(f, &custom_id) {
+                        return f.modal(&cx, actor, id?, &fields).await;
                     }
                 });
                 Err(UserError::new("common.expired").into())
@@ -257,6 +261,29 @@ impl App {
                 Ok(help::dm_hint(actor.locale))
             }
         }
+    }
+}
+
+/// `Some` when `custom_id` belongs to feature `f` (by its prefix): the parsed id, or the kind
+/// "expired" answer when it does not parse (forged, or left from an older version).
+fn parse_id<F: Feature>(_f: &F, custom_id: &str) -> Option<HandlerResult<F::Id>> {
+    F::Id::owns(custom_id).then(|| F::Id::parse(custom_id).ok_or_else(|| UserError::new("common.expired").into()))
+}
+
+impl App {
+    /// The feature that handles a custom id (a button, menu or form), when it parses: what the
+    /// router would call. `start` for the buttons that run a command.
+    #[doc(hidden)]
+    pub fn handler_of(custom_id: &str) -> Option<&'static str> {
+        if Start::parse(custom_id).is_some() {
+            return Some("start");
+        }
+        each_feature!(f => {
+            if let Some(Ok(_)) = parse_id(f, custom_id) {
+                return Some(f.command_names()[0]);
+            }
+        });
+        None
     }
 }
 

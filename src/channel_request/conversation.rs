@@ -3,26 +3,25 @@
 //! kind [`Rejection`] that says why. No I/O, no Discord, no clock: the caller loads the state,
 //! calls [`Conversation::advance`], stores the new state and shows [`render`]'s message.
 //!
-//! Custom ids: `nc:<request_id>:<action>`, with actions `choose:<value>` (a choice button),
-//! `choose` (the choice select; the value is the selected option), `yes`, `no`, `confirm`,
-//! `back`, `cancel`, `edit` (the summary's select; the value is a step id) and `submit`.
-//! [`parse_custom_id`] splits a custom id and [`event_from_action`] turns the action into an
-//! event.
+//! Its buttons carry [`RequestId::Conversation`] ids (see `ids.rs`); [`event_from_action`]
+//! turns such an action, with the values of a select, into an event.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+use crate::channel_request::ids::RequestId;
+use crate::channel_request::ids::{self, Action};
 use crate::channel_request::script::{ChoiceDef, LocalText, Script, StepDef, StepKind};
+#[cfg(test)]
+use crate::core::ids::CustomId;
 use crate::core::reply::{clip, limits};
 use crate::core::text::clean_text;
 use crate::core::{ActionRow, ButtonStyle, Component, Embed, EmbedField, Message, SelectOption, Tone, UserError};
 use crate::guideline::render::{point_block, source_line};
 use crate::guideline::GuidelineDoc;
 use crate::i18n::{t, Locale};
-
-/// Custom-id prefix of this feature.
-pub const PREFIX: &str = "nc";
 
 /// The key of the rejection that asks the caller to resolve typed names to members (see
 /// [`Conversation::advance`]).
@@ -503,39 +502,27 @@ fn fit_budget(fields: &mut [EmbedField], budget: usize) {
     }
 }
 
-/// `nc:<request_id>:<action>`.
-fn custom_id(request_id: i64, action: &str) -> String {
-    format!("{PREFIX}:{request_id}:{action}")
+/// The id of a conversation button of request `request_id`.
+fn custom_id(request_id: i64, action: Action) -> String {
+    ids::conversation(request_id, action)
 }
 
-/// Splits `nc:<request_id>:<action>` into the request id and the action; `None` for other
-/// custom ids (e.g. `nc:start`).
-pub fn parse_custom_id(custom_id: &str) -> Option<(i64, &str)> {
-    let rest = custom_id.strip_prefix(PREFIX)?.strip_prefix(':')?;
-    let (id, action) = rest.split_once(':')?;
-    Some((id.parse().ok()?, action))
-}
-
-/// Parses an action from a custom id (`choose:facebook`, `back`, ...) plus the values of a
-/// select into an event; `None` for unknown actions or a select without a value.
-pub fn event_from_action(action: &str, values: &[String]) -> Option<Event> {
-    let (verb, arg) = match action.split_once(':') {
-        Some((verb, arg)) => (verb, Some(arg)),
-        None => (action, None),
-    };
+/// Turns a conversation action, plus the values of a select, into an event; `None` for a
+/// select without a value, or an action that is not an answer (`resume`, `fresh`).
+pub fn event_from_action(action: &Action, values: &[String]) -> Option<Event> {
     let selected = || values.first().filter(|v| !v.is_empty()).cloned();
-    match (verb, arg) {
-        ("choose", Some(value)) if !value.is_empty() => Some(Event::Choose(value.to_string())),
-        ("choose", None) => selected().map(Event::Choose),
-        ("edit", Some(id)) if !id.is_empty() => Some(Event::Edit(id.to_string())),
-        ("edit", None) => selected().map(Event::Edit),
-        ("yes", None) => Some(Event::Yes),
-        ("no", None) => Some(Event::No),
-        ("confirm", None) => Some(Event::Confirm),
-        ("back", None) => Some(Event::Back),
-        ("cancel", None) => Some(Event::Cancel),
-        ("submit", None) => Some(Event::Submit),
-        _ => None,
+    match action {
+        Action::Choose(Some(value)) => Some(Event::Choose(value.clone())),
+        Action::Choose(None) => selected().map(Event::Choose),
+        Action::Edit(Some(id)) => Some(Event::Edit(id.clone())),
+        Action::Edit(None) => selected().map(Event::Edit),
+        Action::Yes => Some(Event::Yes),
+        Action::No => Some(Event::No),
+        Action::Confirm => Some(Event::Confirm),
+        Action::Back => Some(Event::Back),
+        Action::Cancel => Some(Event::Cancel),
+        Action::Submit => Some(Event::Submit),
+        Action::Resume | Action::Fresh => None,
     }
 }
 
@@ -672,13 +659,13 @@ fn render_step(script: &Script, conv: &Conversation, index: usize, locale: Local
     let first = index == 0 && pending.is_none() && !conv.back_to_summary;
     rows.push(vec![
         Component::Button {
-            custom_id: custom_id(request_id, "back"),
+            custom_id: custom_id(request_id, Action::Back),
             label: t(locale, back_label, &[]),
             style: ButtonStyle::Secondary,
             emoji: None,
             disabled: first,
         },
-        Component::button(custom_id(request_id, "cancel"), t(locale, "channel.cancel", &[]), ButtonStyle::Danger),
+        Component::button(custom_id(request_id, Action::Cancel), t(locale, "channel.cancel", &[]), ButtonStyle::Danger),
     ]);
     Message { content: None, embeds, components: rows, ephemeral: true, attachments: Vec::new() }
 }
@@ -690,7 +677,7 @@ fn answer_rows(step: &StepDef, current: Option<&Answer>, locale: Locale, request
             .iter()
             .map(|o| {
                 Component::button(
-                    custom_id(request_id, &format!("choose:{}", o.value)),
+                    custom_id(request_id, Action::Choose(Some(o.value.clone()))),
                     clip(o.label.get(locale), limits::BUTTON_LABEL),
                     ButtonStyle::Primary,
                 )
@@ -702,7 +689,7 @@ fn answer_rows(step: &StepDef, current: Option<&Answer>, locale: Locale, request
                 _ => None,
             };
             vec![vec![Component::StringSelect {
-                custom_id: custom_id(request_id, "choose"),
+                custom_id: custom_id(request_id, Action::Choose(None)),
                 placeholder: Some(clip(&t(locale, "channel.choose-placeholder", &[]), limits::SELECT_PLACEHOLDER)),
                 options: options
                     .iter()
@@ -719,8 +706,8 @@ fn answer_rows(step: &StepDef, current: Option<&Answer>, locale: Locale, request
             }]]
         }
         StepKind::YesNoHow { .. } => vec![vec![
-            Component::button(custom_id(request_id, "yes"), t(locale, "channel.yes", &[]), ButtonStyle::Success),
-            Component::button(custom_id(request_id, "no"), t(locale, "channel.no", &[]), ButtonStyle::Danger),
+            Component::button(custom_id(request_id, Action::Yes), t(locale, "channel.yes", &[]), ButtonStyle::Success),
+            Component::button(custom_id(request_id, Action::No), t(locale, "channel.no", &[]), ButtonStyle::Danger),
         ]],
         StepKind::Confirm => {
             let label = step
@@ -728,7 +715,7 @@ fn answer_rows(step: &StepDef, current: Option<&Answer>, locale: Locale, request
                 .as_ref()
                 .map_or_else(|| t(locale, "channel.confirmed", &[]), |c| c.get(locale).to_string());
             vec![vec![Component::button(
-                custom_id(request_id, "confirm"),
+                custom_id(request_id, Action::Confirm),
                 clip(&label, limits::BUTTON_LABEL),
                 ButtonStyle::Success,
             )]]
@@ -779,7 +766,7 @@ fn render_summary(script: &Script, conv: &Conversation, locale: Locale, request_
             })
             .collect();
         rows.push(vec![Component::StringSelect {
-            custom_id: custom_id(request_id, "edit"),
+            custom_id: custom_id(request_id, Action::Edit(None)),
             placeholder: Some(clip(&t(locale, "channel.edit-placeholder", &[]), limits::SELECT_PLACEHOLDER)),
             options,
             min_values: 1,
@@ -788,14 +775,14 @@ fn render_summary(script: &Script, conv: &Conversation, locale: Locale, request_
     }
     rows.push(vec![
         Component::Button {
-            custom_id: custom_id(request_id, "submit"),
+            custom_id: custom_id(request_id, Action::Submit),
             label: t(locale, "channel.submit", &[]),
             style: ButtonStyle::Success,
             emoji: None,
             disabled: !complete,
         },
-        Component::button(custom_id(request_id, "back"), t(locale, "channel.back", &[]), ButtonStyle::Secondary),
-        Component::button(custom_id(request_id, "cancel"), t(locale, "channel.cancel", &[]), ButtonStyle::Danger),
+        Component::button(custom_id(request_id, Action::Back), t(locale, "channel.back", &[]), ButtonStyle::Secondary),
+        Component::button(custom_id(request_id, Action::Cancel), t(locale, "channel.cancel", &[]), ButtonStyle::Danger),
     ]);
     Message { content: None, embeds: vec![embed], components: rows, ephemeral: true, attachments: Vec::new() }
 }
@@ -1111,41 +1098,53 @@ mod tests {
         assert_eq!(at_step("name").advance(script(), Event::Submit, ME).unwrap_err().key, "channel.not-now");
     }
 
+    /// The event of a conversation action as it comes in a custom id.
+    fn ev(action: &str, values: &[String]) -> Option<Event> {
+        match RequestId::parse(&format!("nc:1:{action}"))? {
+            RequestId::Conversation { action, .. } => event_from_action(&action, values),
+            _ => None,
+        }
+    }
+
     #[test]
     fn actions_become_events() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(event_from_action("choose:facebook", &[]), Some(Event::Choose("facebook".into())));
-        assert_eq!(event_from_action("choose", &v(&["youtube"])), Some(Event::Choose("youtube".into())));
-        assert_eq!(event_from_action("choose", &[]), None);
-        assert_eq!(event_from_action("choose:", &[]), None);
-        assert_eq!(event_from_action("yes", &[]), Some(Event::Yes));
-        assert_eq!(event_from_action("no", &[]), Some(Event::No));
-        assert_eq!(event_from_action("confirm", &[]), Some(Event::Confirm));
-        assert_eq!(event_from_action("back", &[]), Some(Event::Back));
-        assert_eq!(event_from_action("cancel", &[]), Some(Event::Cancel));
-        assert_eq!(event_from_action("submit", &[]), Some(Event::Submit));
-        assert_eq!(event_from_action("edit", &v(&["purpose"])), Some(Event::Edit("purpose".into())));
-        assert_eq!(event_from_action("edit:head", &[]), Some(Event::Edit("head".into())));
-        assert_eq!(event_from_action("edit", &v(&[""])), None);
-        assert_eq!(event_from_action("yes:please", &[]), None);
-        assert_eq!(event_from_action("start", &[]), None);
-        assert_eq!(event_from_action("", &[]), None);
-        assert_eq!(parse_custom_id("nc:42:choose:x"), Some((42, "choose:x")));
-        assert_eq!(parse_custom_id("nc:-3:back"), Some((-3, "back")));
-        assert_eq!(parse_custom_id("nc:start"), None);
-        assert_eq!(parse_custom_id("gl:42:back"), None);
-        assert_eq!(parse_custom_id("ncx:42:back"), None);
+        assert_eq!(ev("choose:facebook", &[]), Some(Event::Choose("facebook".into())));
+        assert_eq!(ev("choose", &v(&["youtube"])), Some(Event::Choose("youtube".into())));
+        assert_eq!(ev("choose", &[]), None);
+        assert_eq!(ev("choose:", &[]), None);
+        assert_eq!(ev("yes", &[]), Some(Event::Yes));
+        assert_eq!(ev("no", &[]), Some(Event::No));
+        assert_eq!(ev("confirm", &[]), Some(Event::Confirm));
+        assert_eq!(ev("back", &[]), Some(Event::Back));
+        assert_eq!(ev("cancel", &[]), Some(Event::Cancel));
+        assert_eq!(ev("submit", &[]), Some(Event::Submit));
+        assert_eq!(ev("edit", &v(&["purpose"])), Some(Event::Edit("purpose".into())));
+        assert_eq!(ev("edit:head", &[]), Some(Event::Edit("head".into())));
+        assert_eq!(ev("edit", &v(&[""])), None);
+        assert_eq!(ev("yes:please", &[]), None);
+        assert_eq!(ev("start", &[]), None);
+        assert_eq!(ev("", &[]), None);
+        let conv = |id: &str| match RequestId::parse(id) {
+            Some(RequestId::Conversation { request, action }) => Some((request, action)),
+            _ => None,
+        };
+        assert_eq!(conv("nc:42:choose:x"), Some((42, Action::Choose(Some("x".into())))));
+        assert_eq!(conv("nc:-3:back"), Some((-3, Action::Back)));
+        assert_eq!(conv("nc:start"), None);
+        assert_eq!(conv("gl:42:back"), None);
+        assert_eq!(conv("ncx:42:back"), None);
         // Every custom id the renderer makes parses back into an event.
         for c in every_state() {
             for locale in Locale::ALL {
                 for comp in render(script(), &c, locale, 99).components.iter().flatten() {
-                    let (id, action) = parse_custom_id(comp.custom_id()).unwrap();
+                    let (id, action) = conv(comp.custom_id()).unwrap();
                     assert_eq!(id, 99);
                     let values = match comp {
                         Component::StringSelect { options, .. } => vec![options[0].value.clone()],
                         _ => Vec::new(),
                     };
-                    assert!(event_from_action(action, &values).is_some(), "{}", comp.custom_id());
+                    assert!(event_from_action(&action, &values).is_some(), "{}", comp.custom_id());
                 }
             }
         }

@@ -3,11 +3,11 @@
 //! pure state machine over it that knows nothing of Discord or the database.
 
 pub mod conversation;
+pub mod ids;
 pub mod script;
 
 pub use conversation::{
-    event_from_action, parse_custom_id, render, summary_fields, Answer, Conversation, Event, Progress, Rejection,
-    NEEDS_PEOPLE_LOOKUP,
+    event_from_action, render, summary_fields, Answer, Conversation, Event, Progress, Rejection, NEEDS_PEOPLE_LOOKUP,
 };
 pub use script::{ChoiceDef, LocalText, Script, StepDef, StepKind};
 pub mod registry;
@@ -47,7 +47,7 @@ pub fn commands() -> Vec<CommandSpec> {
     ]
 }
 
-use crate::core::errors::{HandlerError, HandlerResult, UserError};
+use crate::core::errors::{HandlerResult, UserError};
 use crate::core::{Actor, CommandInput, Effect, Outcome};
 use crate::ctx::Ctx;
 use crate::feature::Feature;
@@ -56,27 +56,15 @@ use crate::feature::Feature;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChannelRequests;
 
-/// `kind:id:action` of a custom id, with the id as a number.
-fn split_id(custom_id: &str) -> (&str, &str, &str) {
-    let mut parts = custom_id.splitn(3, ':');
-    (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
-}
-
-fn number(id: &str) -> HandlerResult<i64> {
-    id.parse::<i64>().map_err(|_| HandlerError::User(UserError::new("common.expired")))
-}
-
 impl Feature for ChannelRequests {
+    type Id = ids::RequestId;
+
     fn commands(&self) -> Vec<CommandSpec> {
         commands()
     }
 
     fn command_names(&self) -> &'static [&'static str] {
         &["new-channel", "channels"]
-    }
-
-    fn prefixes(&self) -> &'static [&'static str] {
-        &["nc", "nca", "ncr", "ncm"]
     }
 
     fn background_prefix(&self) -> &'static str {
@@ -94,15 +82,17 @@ impl Feature for ChannelRequests {
         &self,
         cx: &Ctx<'_>,
         actor: &Actor,
-        custom_id: &str,
+        id: ids::RequestId,
         values: &[String],
     ) -> HandlerResult<Outcome> {
-        match split_id(custom_id) {
-            ("nc", "start", _) => workflow::start(cx, actor).await,
-            ("nc", id, action) => workflow::conversation_component(cx, actor, number(id)?, action, values).await,
-            ("nca", id, action) => workflow::approval_component(cx, actor, number(id)?, action).await,
-            ("ncr", id, action) => registry::review_component(cx, actor, number(id)?, action).await,
-            _ => Err(UserError::new("common.expired").into()),
+        use ids::RequestId::*;
+        match id {
+            Conversation { request, action } => {
+                workflow::conversation_component(cx, actor, request, action, values).await
+            }
+            Approval { request, decision } => workflow::approval_component(cx, actor, request, decision).await,
+            Review { request, answer } => registry::review_component(cx, actor, request, answer).await,
+            Reason { .. } => Err(UserError::new("common.expired").into()),
         }
     }
 
@@ -110,12 +100,12 @@ impl Feature for ChannelRequests {
         &self,
         cx: &Ctx<'_>,
         actor: &Actor,
-        custom_id: &str,
+        id: ids::RequestId,
         fields: &[(String, String)],
     ) -> HandlerResult<Outcome> {
-        match split_id(custom_id) {
-            ("ncm", id, decision) if !decision.is_empty() => {
-                workflow::reason_submitted(cx, actor, number(id)?, decision, fields).await
+        match id {
+            ids::RequestId::Reason { request, decision } => {
+                workflow::reason_submitted(cx, actor, request, decision, fields).await
             }
             _ => Err(UserError::new("common.expired").into()),
         }

@@ -2,10 +2,12 @@
 //! and `retire`, the half-yearly review by the responsible people (points 1.6 and 1.8), and
 //! what happens when a responsible person leaves the server.
 
+use crate::channel_request::ids::{RequestId, ReviewAnswer};
 use crate::channel_request::workflow::{is_officer, reference, request_embed, status_text, timers};
 use crate::channel_request::{Answer, Conversation};
 use crate::clock::{format_date, format_time};
 use crate::core::errors::{HandlerResult, UserError};
+use crate::core::ids::CustomId;
 use crate::core::reply::clip;
 use crate::core::{Actor, ButtonStyle, CommandInput, Component, Effect, Embed, Message, Outcome, Reply, Tone};
 use crate::ctx::Ctx;
@@ -237,12 +239,12 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
                         embeds: Vec::new(),
                         components: vec![vec![
                             Component::button(
-                                format!("ncr:{id}:active"),
+                                RequestId::Review { request: id, answer: ReviewAnswer::Active }.format(),
                                 t(l, "registry.still-active", &[]),
                                 ButtonStyle::Success,
                             ),
                             Component::button(
-                                format!("ncr:{id}:retire"),
+                                RequestId::Review { request: id, answer: ReviewAnswer::Retire }.format(),
                                 t(l, "registry.can-retire", &[]),
                                 ButtonStyle::Danger,
                             ),
@@ -266,7 +268,7 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
 }
 
 /// A review answer: `ncr:<id>:active` or `ncr:<id>:retire`.
-pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: &str) -> HandlerResult<Outcome> {
+pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: ReviewAnswer) -> HandlerResult<Outcome> {
     let row = cx.store.channel_request(id).await?.ok_or_else(|| UserError::new("common.expired"))?;
     if !responsible(&conv(&row)).contains(&actor.user_id) {
         return Err(UserError::new("registry.not-responsible").into());
@@ -278,7 +280,7 @@ pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: &str
     let r = reference(&row);
     cx.store.cancel_timers(timers::REVIEW_OVERDUE, id, now).await?;
     match answer {
-        "active" => {
+        ReviewAnswer::Active => {
             cx.store.log_channel_event(id, now, actor.user_id, "review-confirmed", "").await?;
             cx.store.cancel_timers(timers::REVIEW, id, now).await?;
             cx.store.schedule(timers::REVIEW, id, now + cx.timings.review_interval_ms, now).await?;
@@ -288,7 +290,7 @@ pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: &str
                 &[("reference", &r)],
             )))))
         }
-        "retire" => {
+        ReviewAnswer::Retire => {
             cx.store.log_channel_event(id, now, actor.user_id, "review-retire-suggested", "").await?;
             let effects = tell_officers(
                 cx,
@@ -302,7 +304,6 @@ pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: &str
                 effects,
             ))
         }
-        _ => Err(UserError::new("common.expired").into()),
     }
 }
 

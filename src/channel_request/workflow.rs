@@ -2,18 +2,19 @@
 //! submitting, the department head's and the communications officers' decisions (points 1.7 to
 //! 1.11), reminders, escalations and expiry as timers.
 //!
-//! Custom ids: `nc:<id>:<action>` (the conversation, plus `resume` and `fresh`),
-//! `nca:<id>:<decision>` (approval buttons), `ncm:<id>:<decision>` (reason modals).
+//! Custom ids: [`RequestId`].
 //! Statuses: `draft`, `changes_requested`, `awaiting_head`, `awaiting_officer`, `approved`,
 //! `declined`, `rejected`, `cancelled`, `expired`, `retired`.
 
 use tracing::{info, warn};
 
+use crate::channel_request::ids::{self, Action, Decision, RequestId};
 use crate::channel_request::{
     render, summary_fields, Answer, Conversation, Event, Progress, Script, NEEDS_PEOPLE_LOOKUP,
 };
 use crate::clock::{add_working_days, date_of, format_date};
 use crate::core::errors::{HandlerResult, UserError};
+use crate::core::ids::CustomId;
 use crate::core::{
     Actor, ButtonStyle, Component, Effect, Embed, EmbedField, Message, Modal, Outcome, Reply, TextInput, Tone,
 };
@@ -72,12 +73,12 @@ pub async fn start(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
             embeds: Vec::new(),
             components: vec![vec![
                 Component::button(
-                    format!("nc:{}:resume", row.id),
+                    ids::conversation(row.id, Action::Resume),
                     t(locale, "channel-flow.resume", &[]),
                     ButtonStyle::Primary,
                 ),
                 Component::button(
-                    format!("nc:{}:fresh", row.id),
+                    ids::conversation(row.id, Action::Fresh),
                     t(locale, "channel-flow.fresh", &[]),
                     ButtonStyle::Secondary,
                 ),
@@ -144,7 +145,7 @@ pub async fn conversation_component(
     cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
-    action: &str,
+    action: Action,
     values: &[String],
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
@@ -156,12 +157,12 @@ pub async fn conversation_component(
         return Err(UserError::new("channel-flow.not-open").arg("reference", reference(&row)).into());
     }
     match action {
-        "resume" => {
+        Action::Resume => {
             let conv = conversation_of(&row)?;
             schedule_idle(cx, id).await?;
             return Ok(open_in_dm(actor, id, &conv));
         }
-        "fresh" => {
+        Action::Fresh => {
             let change = RequestChange { status: Some("cancelled"), ..RequestChange::default() };
             if cx.store.update_channel_request(id, &row.status, row.version, &change, cx.now()).await? {
                 cx.store.log_channel_event(id, cx.now(), actor.user_id, "cancelled", "started afresh").await?;
@@ -172,7 +173,7 @@ pub async fn conversation_component(
         _ => {}
     }
     let event =
-        crate::channel_request::event_from_action(action, values).ok_or_else(|| UserError::new("common.expired"))?;
+        crate::channel_request::event_from_action(&action, values).ok_or_else(|| UserError::new("common.expired"))?;
     apply(cx, actor, row, event, true).await
 }
 
@@ -321,12 +322,12 @@ fn approval_message(
     let buttons = if stage == "head" {
         vec![
             Component::button(
-                format!("nca:{id}:head-approve"),
+                RequestId::Approval { request: id, decision: Decision::HeadApprove }.format(),
                 t(locale, "channel-flow.approve", &[]),
                 ButtonStyle::Success,
             ),
             Component::button(
-                format!("nca:{id}:head-decline"),
+                RequestId::Approval { request: id, decision: Decision::HeadDecline }.format(),
                 t(locale, "channel-flow.decline", &[]),
                 ButtonStyle::Danger,
             ),
@@ -334,17 +335,17 @@ fn approval_message(
     } else {
         vec![
             Component::button(
-                format!("nca:{id}:off-approve"),
+                RequestId::Approval { request: id, decision: Decision::OfficerApprove }.format(),
                 t(locale, "channel-flow.approve", &[]),
                 ButtonStyle::Success,
             ),
             Component::button(
-                format!("nca:{id}:off-reject"),
+                RequestId::Approval { request: id, decision: Decision::OfficerReject }.format(),
                 t(locale, "channel-flow.reject", &[]),
                 ButtonStyle::Danger,
             ),
             Component::button(
-                format!("nca:{id}:off-changes"),
+                RequestId::Approval { request: id, decision: Decision::OfficerChanges }.format(),
                 t(locale, "channel-flow.ask-changes", &[]),
                 ButtonStyle::Secondary,
             ),
@@ -461,14 +462,20 @@ pub(crate) async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> Handl
 }
 
 /// Checks that `actor` is the one to take `decision` now; the error says why not.
-async fn check_decider(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow, decision: &str) -> HandlerResult<()> {
-    let (stage_status, allowed) = if decision.starts_with("head-") {
+async fn check_decider(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow, decision: Decision) -> HandlerResult<()> {
+    let head_step = matches!(decision, Decision::HeadApprove | Decision::HeadDecline);
+    let (stage_status, allowed) = if head_step {
         ("awaiting_head", row.head_id == Some(actor.user_id))
     } else {
         ("awaiting_officer", is_officer(cx, row.guild_id, actor).await?)
     };
     if !allowed {
-        warn!(request = row.id, user = actor.user_id, decision, "refused a decision by someone not addressed");
+        warn!(
+            request = row.id,
+            user = actor.user_id,
+            decision = decision.as_str(),
+            "refused a decision by someone not addressed"
+        );
         return Err(UserError::new("channel-flow.not-your-decision").into());
     }
     if row.status != stage_status {
@@ -488,17 +495,17 @@ pub fn status_text(locale: Locale, status: &str) -> String {
 }
 
 /// An approval button: `nca:<id>:<decision>`.
-pub async fn approval_component(cx: &Ctx<'_>, actor: &Actor, id: i64, decision: &str) -> HandlerResult<Outcome> {
+pub async fn approval_component(cx: &Ctx<'_>, actor: &Actor, id: i64, decision: Decision) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
     check_decider(cx, actor, &row, decision).await?;
     let locale = actor.locale;
     match decision {
-        "head-approve" => head_approve(cx, actor, row).await,
-        "off-approve" => officer_approve(cx, actor, row).await,
-        "head-decline" | "off-reject" | "off-changes" => {
-            let title_key = format!("channel-flow.modal-{decision}");
+        Decision::HeadApprove => head_approve(cx, actor, row).await,
+        Decision::OfficerApprove => officer_approve(cx, actor, row).await,
+        Decision::HeadDecline | Decision::OfficerReject | Decision::OfficerChanges => {
+            let title_key = format!("channel-flow.modal-{}", decision.as_str());
             Ok(Outcome::reply(Reply::Modal(Modal {
-                custom_id: format!("ncm:{id}:{decision}"),
+                custom_id: RequestId::Reason { request: id, decision }.format(),
                 title: crate::core::reply::clip(&t(locale, &title_key, &[("reference", &reference(&row))]), 45),
                 inputs: vec![TextInput {
                     custom_id: "reason".into(),
@@ -512,7 +519,6 @@ pub async fn approval_component(cx: &Ctx<'_>, actor: &Actor, id: i64, decision: 
                 }],
             })))
         }
-        _ => Err(UserError::new("common.expired").into()),
     }
 }
 
@@ -578,7 +584,7 @@ pub async fn reason_submitted(
     cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
-    decision: &str,
+    decision: Decision,
     fields: &[(String, String)],
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
@@ -589,9 +595,13 @@ pub async fn reason_submitted(
     let reason = crate::core::reply::clip(&reason, 1000);
     let now = cx.now();
     let (status, action, told_key, you_key) = match decision {
-        "head-decline" => ("declined", "head-declined", "channel-flow.told-declined", "channel-flow.you-declined"),
-        "off-reject" => ("rejected", "rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected"),
-        "off-changes" => (
+        Decision::HeadDecline => {
+            ("declined", "head-declined", "channel-flow.told-declined", "channel-flow.you-declined")
+        }
+        Decision::OfficerReject => {
+            ("rejected", "rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected")
+        }
+        Decision::OfficerChanges => (
             "changes_requested",
             "changes-requested",
             "channel-flow.told-changes",
@@ -602,7 +612,7 @@ pub async fn reason_submitted(
     let mut conv = conversation_of(&row)?;
     let json;
     let mut change = RequestChange { status: Some(status), ..RequestChange::default() };
-    if decision == "off-changes" {
+    if decision == Decision::OfficerChanges {
         // Back to the summary, where every answer can be changed before submitting again.
         conv.step = None;
         json = serde_json::to_string(&conv).map_err(anyhow::Error::from)?;
@@ -618,10 +628,10 @@ pub async fn reason_submitted(
     let req_locale = cx.store.locale_of(row.requester_id).await?;
     let mut effects =
         vec![Effect::dm(row.requester_id, decided_message(req_locale, told_key, &row, actor, Some(&reason)))];
-    if decision == "off-changes" {
+    if decision == Decision::OfficerChanges {
         schedule_idle(cx, row.id).await?;
         effects.push(Effect::dm(row.requester_id, render(script(), &conv, req_locale, row.id)));
-    } else if decision == "off-reject" {
+    } else if decision == Decision::OfficerReject {
         if let Some(head) = row.head_id {
             let l = cx.store.locale_of(head).await?;
             effects.push(Effect::dm(head, decided_message(l, told_key, &row, actor, Some(&reason))));
@@ -648,7 +658,7 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
                 content: Some(t(l, "channel-flow.reminder", &[("reference", &reference(&row))])),
                 embeds: Vec::new(),
                 components: vec![vec![Component::button(
-                    format!("nc:{id}:resume"),
+                    ids::conversation(id, Action::Resume),
                     t(l, "channel-flow.resume", &[]),
                     ButtonStyle::Primary,
                 )]],
@@ -764,7 +774,7 @@ pub async fn delivery_failed(cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome>
                 content: Some(t(locale, "channel-flow.dm-closed", &[])),
                 embeds: Vec::new(),
                 components: vec![vec![Component::button(
-                    format!("nc:{id}:resume"),
+                    ids::conversation(id, Action::Resume),
                     t(locale, "channel-flow.try-again", &[]),
                     ButtonStyle::Primary,
                 )]],

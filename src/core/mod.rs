@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod errors;
+pub mod ids;
 pub mod reply;
 pub mod text;
 

@@ -1,25 +1,19 @@
 //! `/guideline`: section quotes, single points, free-text questions, autocomplete, sharing,
 //! feedback and the list of gaps for the document's owner.
 //!
-//! Custom ids (`gl:` prefix): `gl:page:<section>:<lang>:<n>`, `gl:share:<lang>:<ids>`,
-//! `gl:official:<ids>`, `gl:vote:<question id>:<up|down>`.
+//! Custom ids: [`GuidelineId`].
 
 use crate::core::errors::{HandlerResult, UserError};
+use crate::core::ids::{CustomId, Start};
 use crate::core::reply::clip;
 use crate::core::{
     ActionRow, Actor, Bookkeeping, ButtonStyle, Choice, CommandInput, Component, Embed, Message, Outcome, Reply, Tone,
 };
 use crate::ctx::Ctx;
 use crate::guideline::commands::MAX_QUESTION;
+use crate::guideline::ids::GuidelineId;
 use crate::guideline::{render, search, GuidelineDoc};
 use crate::i18n::{t, Locale};
-
-/// Custom-id prefix of this feature.
-pub const PREFIX: &str = "gl";
-/// Custom id of the button that starts `/report-threat`.
-pub const START_REPORT: &str = "rt:start";
-/// Custom id of the button that starts `/new-channel`.
-pub const START_CHANNEL: &str = "nc:start";
 
 /// `/guideline <subcommand>`.
 pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
@@ -53,14 +47,14 @@ fn section_page(locale: Locale, section_id: &str, page: usize) -> Message {
         let mut nav = Vec::new();
         if page > 0 {
             nav.push(Component::button(
-                format!("gl:page:{section_id}:{}:{}", locale.code(), page - 1),
+                GuidelineId::Page { section: section_id.to_string(), locale, page: page - 1 }.format(),
                 t(locale, "guideline.previous", &[]),
                 ButtonStyle::Secondary,
             ));
         }
         if page + 1 < n {
             nav.push(Component::button(
-                format!("gl:page:{section_id}:{}:{}", locale.code(), page + 1),
+                GuidelineId::Page { section: section_id.to_string(), locale, page: page + 1 }.format(),
                 t(locale, "guideline.next", &[]),
                 ButtonStyle::Secondary,
             ));
@@ -80,41 +74,16 @@ fn section_page(locale: Locale, section_id: &str, page: usize) -> Message {
     }
 }
 
-/// The id list as it goes into a custom id. Whole sections are named by section (`s1`) so the
-/// id stays short.
-fn ids_token(ids: &[String]) -> String {
-    let doc = GuidelineDoc::official();
-    for s in &doc.sections {
-        let all: Vec<String> = doc.points_of(&s.id).map(|p| p.id.clone()).collect();
-        if all == ids {
-            return format!("s{}", s.id);
-        }
-    }
-    ids.join(",")
-}
-
-/// Reverses [`ids_token`]; unknown ids are dropped.
-fn parse_ids(token: &str) -> Vec<String> {
-    let doc = GuidelineDoc::official();
-    if let Some(section) = token.strip_prefix('s') {
-        if doc.section(section).is_some() {
-            return doc.points_of(section).map(|p| p.id.clone()).collect();
-        }
-    }
-    token.split(',').filter_map(|id| doc.point(id).map(|p| p.id.clone())).take(12).collect()
-}
-
 /// Share (and, for translations, "official text") buttons.
 fn share_row(locale: Locale, ids: &[String]) -> ActionRow {
-    let token = ids_token(ids);
     let mut row = vec![Component::button(
-        format!("gl:share:{}:{token}", locale.code()),
+        GuidelineId::Share { locale, points: ids.to_vec() }.format(),
         t(locale, "guideline.share", &[]),
         ButtonStyle::Secondary,
     )];
     if !GuidelineDoc::for_locale(locale).official {
         row.push(Component::button(
-            format!("gl:official:{token}"),
+            GuidelineId::Official { points: ids.to_vec() }.format(),
             t(locale, "guideline.show-official", &[]),
             ButtonStyle::Secondary,
         ));
@@ -127,10 +96,18 @@ fn share_row(locale: Locale, ids: &[String]) -> ActionRow {
 fn cross_links(locale: Locale, ids: &[String]) -> Option<ActionRow> {
     let mut row = Vec::new();
     if ids.iter().any(|id| id == "3h") {
-        row.push(Component::button(START_REPORT, t(locale, "guideline.start-report", &[]), ButtonStyle::Primary));
+        row.push(Component::button(
+            Start::ReportThreat.format(),
+            t(locale, "guideline.start-report", &[]),
+            ButtonStyle::Primary,
+        ));
     }
     if ids.iter().any(|id| id == "1" || id.starts_with("1.")) {
-        row.push(Component::button(START_CHANNEL, t(locale, "guideline.start-channel", &[]), ButtonStyle::Primary));
+        row.push(Component::button(
+            Start::NewChannel.format(),
+            t(locale, "guideline.start-channel", &[]),
+            ButtonStyle::Primary,
+        ));
     }
     (!row.is_empty()).then_some(row)
 }
@@ -201,14 +178,14 @@ pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Opti
     if let Some(qid) = question_id {
         components.push(vec![
             Component::Button {
-                custom_id: format!("gl:vote:{qid}:up"),
+                custom_id: GuidelineId::Vote { question: qid, up: true }.format(),
                 label: t(locale, "guideline.helpful", &[]),
                 style: ButtonStyle::Secondary,
                 emoji: Some("👍".into()),
                 disabled: false,
             },
             Component::Button {
-                custom_id: format!("gl:vote:{qid}:down"),
+                custom_id: GuidelineId::Vote { question: qid, up: false }.format(),
                 label: t(locale, "guideline.not-helpful", &[]),
                 style: ButtonStyle::Secondary,
                 emoji: Some("👎".into()),
@@ -310,25 +287,15 @@ pub async fn unanswered(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
 }
 
 /// Buttons on guideline answers.
-pub async fn component(cx: &Ctx<'_>, actor: &Actor, custom_id: &str) -> HandlerResult<Outcome> {
+pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    let parts: Vec<&str> = custom_id.split(':').collect();
-    match parts.as_slice() {
-        ["gl", "page", section, _lang, page] => {
-            let page: usize = page.parse().map_err(|_| UserError::new("common.expired"))?;
-            if GuidelineDoc::official().section(section).is_none() {
-                return Err(UserError::new("common.expired").into());
-            }
-            Ok(Outcome::reply(Reply::Update(section_page(locale, section, page))))
+    match id {
+        GuidelineId::Page { section, page, .. } => {
+            Ok(Outcome::reply(Reply::Update(section_page(locale, &section, page))))
         }
-        ["gl", "share", lang, token] => {
-            let ids = parse_ids(token);
-            if ids.is_empty() {
-                return Err(UserError::new("common.expired").into());
-            }
+        GuidelineId::Share { locale: lang, points } => {
             // Shared in the language the answer was shown in, publicly, without the question.
-            let lang = if *lang == "en" { Locale::En } else { Locale::Nn };
-            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let refs: Vec<&str> = points.iter().map(String::as_str).collect();
             let title = t(lang, "guideline.shared-title", &[]);
             Ok(Outcome::reply(Reply::Message(Message {
                 content: Some(t(lang, "guideline.shared-by", &[("name", &actor.display_name)])),
@@ -338,12 +305,8 @@ pub async fn component(cx: &Ctx<'_>, actor: &Actor, custom_id: &str) -> HandlerR
                 attachments: Vec::new(),
             })))
         }
-        ["gl", "official", token] => {
-            let ids = parse_ids(token);
-            if ids.is_empty() {
-                return Err(UserError::new("common.expired").into());
-            }
-            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        GuidelineId::Official { points } => {
+            let refs: Vec<&str> = points.iter().map(String::as_str).collect();
             let title = GuidelineDoc::official().title.clone();
             Ok(Outcome::reply(Reply::Message(Message {
                 content: None,
@@ -353,13 +316,8 @@ pub async fn component(cx: &Ctx<'_>, actor: &Actor, custom_id: &str) -> HandlerR
                 attachments: Vec::new(),
             })))
         }
-        ["gl", "vote", qid, dir] => {
-            let qid: i64 = qid.parse().map_err(|_| UserError::new("common.expired"))?;
-            let vote = match *dir {
-                "up" => 1,
-                "down" => -1,
-                _ => return Err(UserError::new("common.expired").into()),
-            };
+        GuidelineId::Vote { question: qid, up } => {
+            let vote = if up { 1 } else { -1 };
             let mut found = cx.store.vote_question(qid, vote).await?;
             // The question is logged just after its answer is sent (the id holds its time); a
             // click within moments of the answer can beat that write, so a recent question is
@@ -378,7 +336,6 @@ pub async fn component(cx: &Ctx<'_>, actor: &Actor, custom_id: &str) -> HandlerR
             let key = if vote > 0 { "guideline.thanks-up" } else { "guideline.thanks-down" };
             Ok(Outcome::ephemeral(t(locale, key, &[])))
         }
-        _ => Err(UserError::new("common.expired").into()),
     }
 }
 
@@ -387,27 +344,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn id_tokens_round_trip_and_fit_custom_ids() {
-        let doc = GuidelineDoc::official();
-        for s in &doc.sections {
-            let ids: Vec<String> = doc.points_of(&s.id).map(|p| p.id.clone()).collect();
-            let token = ids_token(&ids);
-            assert_eq!(parse_ids(&token), ids);
-            assert!(format!("gl:share:nn:{token}").len() <= 100);
-        }
-        let ids = vec!["3h".to_string(), "1.10".to_string(), "2c".to_string()];
-        assert_eq!(parse_ids(&ids_token(&ids)), ids);
-        assert!(parse_ids("9z,<@1>").is_empty());
-    }
-
-    #[test]
     fn cross_links_follow_the_points() {
         let l = Locale::Nn;
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let row = cross_links(l, &ids(&["3h"])).unwrap();
-        assert_eq!(row[0].custom_id(), START_REPORT);
+        assert_eq!(Start::parse(row[0].custom_id()), Some(Start::ReportThreat));
         let row = cross_links(l, &ids(&["1.7"])).unwrap();
-        assert_eq!(row[0].custom_id(), START_CHANNEL);
+        assert_eq!(Start::parse(row[0].custom_id()), Some(Start::NewChannel));
         assert!(cross_links(l, &ids(&["2c"])).is_none());
     }
 

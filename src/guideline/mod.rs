@@ -5,6 +5,7 @@ pub mod commands;
 pub mod doc;
 pub mod eval;
 pub mod handlers;
+pub mod ids;
 pub mod render;
 pub mod search;
 
@@ -20,6 +21,8 @@ use crate::feature::Feature;
 pub struct Guideline;
 
 impl Feature for Guideline {
+    type Id = ids::GuidelineId;
+
     fn commands(&self) -> Vec<crate::core::commands::CommandSpec> {
         commands::commands()
     }
@@ -28,12 +31,8 @@ impl Feature for Guideline {
         &["guideline"]
     }
 
-    fn prefixes(&self) -> &'static [&'static str] {
-        &[handlers::PREFIX]
-    }
-
     fn background_prefix(&self) -> &'static str {
-        handlers::PREFIX
+        "gl"
     }
 
     async fn command(&self, cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
@@ -58,9 +57,9 @@ impl Feature for Guideline {
         &self,
         cx: &Ctx<'_>,
         actor: &Actor,
-        custom_id: &str,
+        id: ids::GuidelineId,
         _values: &[String],
     ) -> HandlerResult<Outcome> {
-        handlers::component(cx, actor, custom_id).await
+        handlers::component(cx, actor, id).await
     }
 }

@@ -331,17 +331,31 @@ pub fn commands() -> Vec<crate::core::commands::CommandSpec> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Setup;
 
+/// `/setup` has no buttons or forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoId {}
+
+impl crate::core::ids::CustomId for NoId {
+    const PREFIXES: &'static [&'static str] = &[];
+
+    fn parse(_id: &str) -> Option<Self> {
+        None
+    }
+
+    fn format(&self) -> String {
+        match *self {}
+    }
+}
+
 impl crate::feature::Feature for Setup {
+    type Id = NoId;
+
     fn commands(&self) -> Vec<crate::core::commands::CommandSpec> {
         commands()
     }
 
     fn command_names(&self) -> &'static [&'static str] {
         &["setup"]
-    }
-
-    fn prefixes(&self) -> &'static [&'static str] {
-        &[]
     }
 
     fn background_prefix(&self) -> &'static str {
@@ -352,7 +366,7 @@ impl crate::feature::Feature for Setup {
         command(cx, actor, cmd).await
     }
 
-    async fn component(&self, _cx: &Ctx<'_>, _actor: &Actor, _id: &str, _values: &[String]) -> HandlerResult<Outcome> {
-        Err(UserError::new("common.expired").into())
+    async fn component(&self, _cx: &Ctx<'_>, _actor: &Actor, id: NoId, _values: &[String]) -> HandlerResult<Outcome> {
+        match id {}
     }
 }

@@ -5,6 +5,7 @@
 
 /// The sealing of reports lives in [`crate::crypto`] (the outbox uses it too).
 pub use crate::crypto;
+pub mod ids;
 pub mod workflow;
 
 use serde::{Deserialize, Serialize};
@@ -62,25 +63,15 @@ use crate::feature::Feature;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreatReports;
 
-/// `kind:id:action` of a custom id, with the id as a number.
-fn split_id(custom_id: &str) -> Option<(&str, i64, &str)> {
-    let mut parts = custom_id.splitn(3, ':');
-    let kind = parts.next()?;
-    let id = parts.next()?.parse().ok()?;
-    Some((kind, id, parts.next().unwrap_or_default()))
-}
-
 impl Feature for ThreatReports {
+    type Id = ids::ReportId;
+
     fn commands(&self) -> Vec<CommandSpec> {
         commands()
     }
 
     fn command_names(&self) -> &'static [&'static str] {
         &["report-threat", "reports"]
-    }
-
-    fn prefixes(&self) -> &'static [&'static str] {
-        &["rt", "rtl", "rtm"]
     }
 
     fn background_prefix(&self) -> &'static str {
@@ -98,13 +89,13 @@ impl Feature for ThreatReports {
         &self,
         cx: &Ctx<'_>,
         actor: &Actor,
-        custom_id: &str,
+        id: ids::ReportId,
         values: &[String],
     ) -> HandlerResult<Outcome> {
-        match split_id(custom_id) {
-            Some(("rt", id, action)) => workflow::component(cx, actor, id, action, values).await,
-            Some(("rtl", _, _)) => workflow::list_component(cx, actor, values).await,
-            _ => Err(UserError::new("common.expired").into()),
+        match id {
+            ids::ReportId::Report { report, action } => workflow::component(cx, actor, report, action, values).await,
+            ids::ReportId::List => workflow::list_component(cx, actor, values).await,
+            ids::ReportId::Form { .. } => Err(UserError::new("common.expired").into()),
         }
     }
 
@@ -112,11 +103,11 @@ impl Feature for ThreatReports {
         &self,
         cx: &Ctx<'_>,
         actor: &Actor,
-        custom_id: &str,
+        id: ids::ReportId,
         fields: &[(String, String)],
     ) -> HandlerResult<Outcome> {
-        match split_id(custom_id) {
-            Some(("rtm", id, form)) if !form.is_empty() => workflow::modal(cx, actor, id, form, fields).await,
+        match id {
+            ids::ReportId::Form { report, form } => workflow::modal(cx, actor, report, form, fields).await,
             _ => Err(UserError::new("common.expired").into()),
         }
     }

@@ -4,14 +4,14 @@
 //! DM fails or nobody acknowledges in time, follow-up messages, handling, export, deletion and
 //! retention.
 //!
-//! Custom ids: `rt:<id>:<action>` (buttons and selects), `rtm:<id>:<form>` (modals),
-//! `rtl:0:show` (the `/reports` select). Statuses: `draft`, `sent`, `acknowledged`, `handled`,
+//! Custom ids: [`ReportId`]. Statuses: `draft`, `sent`, `acknowledged`, `handled`,
 //! `cancelled`, `deleted`. Timers: `rt.ack-timeout`, `rt.retention`. Logs carry ids only.
 
 use tracing::{info, warn};
 
 use crate::clock::{format_date, format_time};
 use crate::core::errors::{HandlerResult, UserError};
+use crate::core::ids::CustomId;
 use crate::core::reply::{clip, limits};
 use crate::core::{
     Actor, ButtonStyle, CommandInput, Component, Effect, Embed, EmbedField, Message, Modal, OptionValue, Outcome,
@@ -21,6 +21,7 @@ use crate::crypto::sha256_hex;
 use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::store::reports::{EvidenceMeta, ReportChange, ReportRow};
+use crate::threat_report::ids::{self, Action, Form, ReportId};
 use crate::threat_report::{ReportContent, MAX_EVIDENCE_BYTES, MAX_ONGOING, MAX_WHAT, MAX_WHEN, MAX_WHERE};
 
 /// Timer kinds.
@@ -131,13 +132,13 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
         content: Some(text),
         embeds: Vec::new(),
         components: vec![vec![
-            Component::button(format!("rt:{id}:write"), t(locale, "report.write", &[]), ButtonStyle::Primary),
+            Component::button(ids::button(id, Action::Write), t(locale, "report.write", &[]), ButtonStyle::Primary),
             Component::button(
-                format!("rt:{id}:privacy"),
+                ids::button(id, Action::Privacy),
                 t(locale, "report.privacy-button", &[]),
                 ButtonStyle::Secondary,
             ),
-            Component::button(format!("rt:{id}:cancel"), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
+            Component::button(ids::button(id, Action::Cancel), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
         ]],
         ephemeral: true,
         attachments: Vec::new(),
@@ -190,7 +191,7 @@ fn report_modal(locale: Locale, id: i64, c: &ReportContent) -> Modal {
         value: (!value.is_empty()).then(|| clip(value, usize::from(max))),
     };
     Modal {
-        custom_id: format!("rtm:{id}:report"),
+        custom_id: ReportId::Form { report: id, form: Form::Report }.format(),
         title: clip(&t(locale, "report.modal-title", &[]), limits::MODAL_TITLE),
         inputs: vec![
             input("what", "report.field-what", true, true, MAX_WHAT, &c.what),
@@ -201,10 +202,12 @@ fn report_modal(locale: Locale, id: i64, c: &ReportContent) -> Modal {
     }
 }
 
-fn reply_modal(locale: Locale, id: i64, form: &str) -> Modal {
+fn reply_modal(locale: Locale, id: i64, form: Form) -> Modal {
+    let form_id = ReportId::Form { report: id, form }.format();
+    let form = form.as_str();
     let key = if form == "handle" { "report.handle-label" } else { "report.reply-label" };
     Modal {
-        custom_id: format!("rtm:{id}:{form}"),
+        custom_id: form_id,
         title: clip(&t(locale, &format!("report.{form}-title"), &[]), limits::MODAL_TITLE),
         inputs: vec![TextInput {
             custom_id: "text".into(),
@@ -224,24 +227,25 @@ pub async fn component(
     cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
-    action: &str,
+    action: Action,
     values: &[String],
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
     let locale = actor.locale;
+    let action_word = action.as_str();
     match action {
-        "privacy" => Ok(Outcome::ephemeral(t(
+        Action::Privacy => Ok(Outcome::ephemeral(t(
             locale,
             "report.privacy",
             &[("days", &(cx.timings.report_retention_ms / crate::clock::DAY).to_string())],
         ))),
-        "write" | "edit" => {
-            check(cx, actor, &row, Who::Reporter, action).await?;
+        Action::Write | Action::Edit => {
+            check(cx, actor, &row, Who::Reporter, action_word).await?;
             require_status(&row, &["draft"], locale)?;
             Ok(Outcome::reply(Reply::Modal(report_modal(locale, id, &content_of(cx, &row)?))))
         }
-        "cancel" => {
-            check(cx, actor, &row, Who::Reporter, action).await?;
+        Action::Cancel => {
+            check(cx, actor, &row, Who::Reporter, action_word).await?;
             require_status(&row, &["draft"], locale)?;
             let change = ReportChange { status: Some("cancelled"), ..ReportChange::default() };
             if cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
@@ -250,15 +254,15 @@ pub async fn component(
             }
             Ok(Outcome::reply(Reply::Update(Message::ephemeral_text(t(locale, "report.cancelled", &[])))))
         }
-        "alt" | "pick" => {
-            check(cx, actor, &row, Who::Reporter, action).await?;
+        Action::Alternate | Action::Pick => {
+            check(cx, actor, &row, Who::Reporter, action_word).await?;
             require_status(&row, &["draft"], locale)?;
             let chosen: u64 =
                 values.first().and_then(|v| v.parse().ok()).ok_or_else(|| UserError::new("common.expired"))?;
             if chosen == actor.user_id {
                 return Err(UserError::new("report.not-yourself").into());
             }
-            if action == "alt" {
+            if action == Action::Alternate {
                 let allowed = row.manager_id == Some(chosen)
                     || match row.guild_id {
                         Some(g) => cx.store.alternates(g).await?.contains(&chosen),
@@ -269,47 +273,47 @@ pub async fn component(
                 }
             }
             let mut change = ReportChange { recipient_id: Some(chosen), ..ReportChange::default() };
-            if action == "pick" {
+            if action == Action::Pick {
                 change.manager_id = Some(chosen);
             }
             if !cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            cx.store.log_report_event(id, cx.now(), actor.user_id, action, &chosen.to_string()).await?;
+            cx.store.log_report_event(id, cx.now(), actor.user_id, action_word, &chosen.to_string()).await?;
             let row = load(cx, id).await?;
             Ok(Outcome::reply(Reply::Update(preview(cx, &row, locale).await?)))
         }
-        "send" => {
-            check(cx, actor, &row, Who::Reporter, action).await?;
+        Action::Send => {
+            check(cx, actor, &row, Who::Reporter, action_word).await?;
             send(cx, actor, row).await
         }
-        "ack" => {
-            check(cx, actor, &row, Who::Recipient, action).await?;
+        Action::Acknowledge => {
+            check(cx, actor, &row, Who::Recipient, action_word).await?;
             acknowledge(cx, actor, row).await
         }
-        "reply" => {
-            check(cx, actor, &row, Who::Either, action).await?;
+        Action::Reply => {
+            check(cx, actor, &row, Who::Either, action_word).await?;
             require_status(&row, &LIVE, locale)?;
-            Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, "reply"))))
+            Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, Form::Reply))))
         }
-        "handle" => {
-            check(cx, actor, &row, Who::Recipient, action).await?;
+        Action::Handle => {
+            check(cx, actor, &row, Who::Recipient, action_word).await?;
             require_status(&row, &["sent", "acknowledged"], locale)?;
-            Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, "handle"))))
+            Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, Form::Handle))))
         }
-        "export" => {
-            check(cx, actor, &row, Who::Either, action).await?;
+        Action::Export => {
+            check(cx, actor, &row, Who::Either, action_word).await?;
             require_status(&row, &LIVE, locale)?;
             export(cx, actor, &row).await
         }
-        "delete" => {
-            check(cx, actor, &row, Who::Reporter, action).await?;
+        Action::Delete => {
+            check(cx, actor, &row, Who::Reporter, action_word).await?;
             require_status(&row, &LIVE, locale)?;
             let msg = Message {
                 content: Some(t(locale, "report.delete-confirm", &[("reference", &reference(&row))])),
                 embeds: Vec::new(),
                 components: vec![vec![Component::button(
-                    format!("rt:{id}:delete-confirm"),
+                    ids::button(id, Action::DeleteConfirm),
                     t(locale, "report.delete-yes", &[]),
                     ButtonStyle::Danger,
                 )]],
@@ -318,15 +322,14 @@ pub async fn component(
             };
             Ok(Outcome::reply(Reply::Message(msg)))
         }
-        "delete-confirm" => {
-            check(cx, actor, &row, Who::Reporter, action).await?;
+        Action::DeleteConfirm => {
+            check(cx, actor, &row, Who::Reporter, action_word).await?;
             require_status(&row, &LIVE, locale)?;
             delete(cx, row, actor.user_id, "reporter").await.map(|mut o| {
                 o.reply = Reply::Update(Message::ephemeral_text(t(locale, "report.deleted", &[])));
                 o
             })
         }
-        _ => Err(UserError::new("common.expired").into()),
     }
 }
 
@@ -346,7 +349,7 @@ pub async fn modal(
     cx: &Ctx<'_>,
     actor: &Actor,
     id: i64,
-    form: &str,
+    form: Form,
     fields: &[(String, String)],
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
@@ -354,7 +357,7 @@ pub async fn modal(
     let field =
         |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     match form {
-        "report" => {
+        Form::Report => {
             check(cx, actor, &row, Who::Reporter, "form").await?;
             require_status(&row, &["draft"], locale)?;
             // Everything typed is saved first, even when something is missing.
@@ -389,7 +392,7 @@ pub async fn modal(
                     content: Some(t(locale, "report.what-needed", &[])),
                     embeds: Vec::new(),
                     components: vec![vec![Component::button(
-                        format!("rt:{id}:edit"),
+                        ids::button(id, Action::Edit),
                         t(locale, "report.edit", &[]),
                         ButtonStyle::Primary,
                     )]],
@@ -400,7 +403,7 @@ pub async fn modal(
             }
             Ok(Outcome::reply(Reply::Message(preview(cx, &row, locale).await?)))
         }
-        "reply" => {
+        Form::Reply => {
             check(cx, actor, &row, Who::Either, "reply").await?;
             require_status(&row, &LIVE, locale)?;
             let text = clip(&field("text"), 1800);
@@ -422,7 +425,7 @@ pub async fn modal(
                     content: Some(clip(&body, limits::CONTENT)),
                     embeds: Vec::new(),
                     components: vec![vec![Component::button(
-                        format!("rt:{id}:reply"),
+                        ids::button(id, Action::Reply),
                         t(l, "report.reply", &[]),
                         ButtonStyle::Primary,
                     )]],
@@ -437,7 +440,7 @@ pub async fn modal(
                 effects,
             ))
         }
-        "handle" => {
+        Form::Handle => {
             check(cx, actor, &row, Who::Recipient, "handle").await?;
             require_status(&row, &["sent", "acknowledged"], locale)?;
             let note = clip(&field("text"), 1800);
@@ -473,7 +476,6 @@ pub async fn modal(
                 vec![Effect::dm(row.reporter_id, Message::text(clip(&told, limits::CONTENT)))],
             ))
         }
-        _ => Err(UserError::new("common.expired").into()),
     }
 }
 
@@ -511,7 +513,7 @@ async fn preview(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> HandlerResult
     }
     if row.manager_id.is_none() {
         components.push(vec![Component::UserSelect {
-            custom_id: format!("rt:{id}:pick"),
+            custom_id: ids::button(id, Action::Pick),
             placeholder: Some(clip(&t(locale, "report.pick-manager", &[]), limits::SELECT_PLACEHOLDER)),
             min_values: 1,
             max_values: 1,
@@ -519,21 +521,22 @@ async fn preview(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> HandlerResult
     }
     if options.len() > 1 || (row.manager_id.is_none() && !options.is_empty()) {
         components.push(vec![Component::StringSelect {
-            custom_id: format!("rt:{id}:alt"),
+            custom_id: ids::button(id, Action::Alternate),
             placeholder: Some(clip(&t(locale, "report.choose-alternate", &[]), limits::SELECT_PLACEHOLDER)),
             options,
             min_values: 1,
             max_values: 1,
         }]);
     }
-    let mut send = Component::button(format!("rt:{id}:send"), t(locale, "report.send", &[]), ButtonStyle::Success);
+    let mut send =
+        Component::button(ids::button(id, Action::Send), t(locale, "report.send", &[]), ButtonStyle::Success);
     if let Component::Button { disabled, .. } = &mut send {
         *disabled = row.recipient_id.is_none();
     }
     components.push(vec![
         send,
-        Component::button(format!("rt:{id}:edit"), t(locale, "report.edit", &[]), ButtonStyle::Secondary),
-        Component::button(format!("rt:{id}:cancel"), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
+        Component::button(ids::button(id, Action::Edit), t(locale, "report.edit", &[]), ButtonStyle::Secondary),
+        Component::button(ids::button(id, Action::Cancel), t(locale, "report.cancel", &[]), ButtonStyle::Secondary),
     ]);
     let content = content_of(cx, row)?;
     Ok(Message {
@@ -600,10 +603,10 @@ fn recipient_message(locale: Locale, row: &ReportRow, c: &ReportContent, note: O
         content: Some(clip(&text, limits::CONTENT)),
         embeds: vec![embed],
         components: vec![vec![
-            Component::button(format!("rt:{id}:ack"), t(locale, "report.ack", &[]), ButtonStyle::Success),
-            Component::button(format!("rt:{id}:reply"), t(locale, "report.reply", &[]), ButtonStyle::Primary),
-            Component::button(format!("rt:{id}:handle"), t(locale, "report.handle", &[]), ButtonStyle::Secondary),
-            Component::button(format!("rt:{id}:export"), t(locale, "report.export", &[]), ButtonStyle::Secondary),
+            Component::button(ids::button(id, Action::Acknowledge), t(locale, "report.ack", &[]), ButtonStyle::Success),
+            Component::button(ids::button(id, Action::Reply), t(locale, "report.reply", &[]), ButtonStyle::Primary),
+            Component::button(ids::button(id, Action::Handle), t(locale, "report.handle", &[]), ButtonStyle::Secondary),
+            Component::button(ids::button(id, Action::Export), t(locale, "report.export", &[]), ButtonStyle::Secondary),
         ]],
         ephemeral: false,
         attachments: Vec::new(),
@@ -612,9 +615,9 @@ fn recipient_message(locale: Locale, row: &ReportRow, c: &ReportContent, note: O
 
 fn reporter_buttons(locale: Locale, id: i64) -> Vec<Component> {
     vec![
-        Component::button(format!("rt:{id}:reply"), t(locale, "report.reply", &[]), ButtonStyle::Primary),
-        Component::button(format!("rt:{id}:export"), t(locale, "report.export", &[]), ButtonStyle::Secondary),
-        Component::button(format!("rt:{id}:delete"), t(locale, "report.delete", &[]), ButtonStyle::Danger),
+        Component::button(ids::button(id, Action::Reply), t(locale, "report.reply", &[]), ButtonStyle::Primary),
+        Component::button(ids::button(id, Action::Export), t(locale, "report.export", &[]), ButtonStyle::Secondary),
+        Component::button(ids::button(id, Action::Delete), t(locale, "report.delete", &[]), ButtonStyle::Danger),
     ]
 }
 
@@ -843,7 +846,7 @@ pub async fn list(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
     let mut components = Vec::new();
     if !options.is_empty() {
         components.push(vec![Component::StringSelect {
-            custom_id: "rtl:0:show".into(),
+            custom_id: ReportId::List.format(),
             placeholder: Some(t(locale, "report.list-choose", &[])),
             options,
             min_values: 1,
@@ -876,15 +879,22 @@ pub async fn list_component(cx: &Ctx<'_>, actor: &Actor, values: &[String]) -> H
         reporter_buttons(locale, id)
     } else {
         let mut b = vec![
-            Component::button(format!("rt:{id}:reply"), t(locale, "report.reply", &[]), ButtonStyle::Primary),
-            Component::button(format!("rt:{id}:export"), t(locale, "report.export", &[]), ButtonStyle::Secondary),
+            Component::button(ids::button(id, Action::Reply), t(locale, "report.reply", &[]), ButtonStyle::Primary),
+            Component::button(ids::button(id, Action::Export), t(locale, "report.export", &[]), ButtonStyle::Secondary),
         ];
         if row.status == "sent" {
-            b.insert(0, Component::button(format!("rt:{id}:ack"), t(locale, "report.ack", &[]), ButtonStyle::Success));
+            b.insert(
+                0,
+                Component::button(
+                    ids::button(id, Action::Acknowledge),
+                    t(locale, "report.ack", &[]),
+                    ButtonStyle::Success,
+                ),
+            );
         }
         if ["sent", "acknowledged"].contains(&row.status.as_str()) {
             b.push(Component::button(
-                format!("rt:{id}:handle"),
+                ids::button(id, Action::Handle),
                 t(locale, "report.handle", &[]),
                 ButtonStyle::Secondary,
             ));
