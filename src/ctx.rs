@@ -2,8 +2,14 @@
 //! key that seals private content. Never the whole app: a feature cannot reach the router,
 //! another feature's handlers or the adapters through it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::clock::Clock;
+use crate::core::errors::HandlerResult;
+use crate::core::{Effect, Outcome};
 use crate::crypto::ReportKey;
+use crate::store::jobs::OutboxTarget;
+use crate::store::tx::Tx;
 use crate::store::Store;
 
 /// A feature's narrow view of the bot, lent by the app layer for one input or timer.
@@ -14,13 +20,98 @@ pub struct Ctx<'a> {
     pub timings: &'a Timings,
     /// Seals threat reports, their evidence and follow-ups, and queued messages, at rest.
     pub keys: &'a ReportKey,
+    /// The timer being run, when this context runs one: the first step that commits marks it
+    /// done in the same transaction (see [`Step::commit`]).
+    pub timer: Option<&'a TimerRun>,
 }
 
-impl Ctx<'_> {
+/// A timer whose handler is running.
+#[derive(Debug)]
+pub struct TimerRun {
+    pub id: i64,
+    finished: AtomicBool,
+}
+
+impl TimerRun {
+    pub fn new(id: i64) -> Self {
+        TimerRun { id, finished: AtomicBool::new(false) }
+    }
+
+    /// Whether a step of the handler already marked the timer done.
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
+}
+
+impl<'a> Ctx<'a> {
     /// Now, in unix milliseconds.
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }
+
+    /// Opens the one transaction of a step. Read what the step needs first: on SQLite an open
+    /// step holds the only connection.
+    pub async fn step(&self) -> HandlerResult<Step<'a>> {
+        Ok(Step { tx: self.store.begin().await?, cx: *self, now: self.now() })
+    }
+}
+
+/// One step of a feature: a transition and all it causes (the state with its compare-and-set,
+/// audit events, timers and the messages it sends) written in one transaction by
+/// [`Step::commit`], or, when the step returns early or fails, not at all.
+#[derive(Debug)]
+pub struct Step<'a> {
+    pub tx: Tx,
+    cx: Ctx<'a>,
+    now: i64,
+}
+
+impl Step<'_> {
+    /// The step's time: every row it writes carries the same.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// The configured waiting times (for the timers the step schedules).
+    pub fn timings(&self) -> &Timings {
+        self.cx.timings
+    }
+
+    /// Writes the outcome's messages to the outbox (sealed), marks the running timer done, and
+    /// commits. The outcome's `queued` lists the outbox rows, in the order of its effects.
+    pub async fn commit(mut self, mut outcome: Outcome) -> HandlerResult<Outcome> {
+        let from = outcome.queued.len();
+        for e in &outcome.effects[from..] {
+            let (target, payload, hook) = outbox_row(self.cx.keys, e)?;
+            outcome.queued.push(self.tx.enqueue(target, &payload, hook, self.now).await?);
+        }
+        let finishing = self.cx.timer.filter(|t| !t.finished());
+        if let Some(t) = finishing {
+            self.tx.finish_timer(t.id, self.now).await?;
+        }
+        self.tx.commit().await?;
+        if let Some(t) = finishing {
+            t.finished.store(true, Ordering::SeqCst);
+        }
+        Ok(outcome)
+    }
+}
+
+/// Marks an outbox payload sealed with the report key.
+pub const SEALED_PREFIX: &str = "sealed:";
+
+/// The outbox row of an effect: its target, its payload sealed with the report key (a DM may
+/// carry a threat report, and the database alone must reveal nothing; the payload is cleared
+/// once the message is sent), and its failure hook.
+fn outbox_row<'e>(keys: &ReportKey, effect: &'e Effect) -> HandlerResult<(OutboxTarget, String, Option<&'e str>)> {
+    let (target, message, hook) = match effect {
+        Effect::DirectMessage { user_id, message, on_failure } => (OutboxTarget::User(*user_id), message, on_failure),
+        Effect::ChannelMessage { channel_id, message, on_failure } => {
+            (OutboxTarget::Channel(*channel_id), message, on_failure)
+        }
+    };
+    let json = serde_json::to_string(message).map_err(anyhow::Error::from)?;
+    Ok((target, format!("{SEALED_PREFIX}{}", keys.seal_str(&json)), hook.as_deref()))
 }
 
 /// How long the bot waits before reminding, escalating and expiring (configurable; see the

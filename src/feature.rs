@@ -8,7 +8,7 @@ use std::future::Future;
 use crate::core::commands::CommandSpec;
 use crate::core::errors::HandlerResult;
 use crate::core::ids::CustomId;
-use crate::core::{Actor, CommandInput, Effect, Outcome, Reply};
+use crate::core::{Actor, CommandInput, Outcome, Reply};
 use crate::ctx::Ctx;
 
 /// A feature of the bot (`/guideline`, `/new-channel`, `/report-threat`, `/setup`).
@@ -86,13 +86,13 @@ pub trait Feature: Send + Sync {
         async { Ok(Outcome::reply(Reply::Nothing)) }
     }
 
-    /// A member left a server: what the feature has to say about it.
+    /// A member left a server: what the feature does about it (in its own step).
     fn member_left(
         &self,
         _cx: &Ctx<'_>,
         _guild_id: u64,
         _user_id: u64,
-    ) -> impl Future<Output = HandlerResult<Vec<Effect>>> + Send {
-        async { Ok(Vec::new()) }
+    ) -> impl Future<Output = HandlerResult<Outcome>> + Send {
+        async { Ok(Outcome::reply(Reply::Nothing)) }
     }
 }

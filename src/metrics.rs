@@ -34,6 +34,8 @@ pub struct Metrics {
     deliveries_retried: AtomicU64,
     deliveries_failed: AtomicU64,
     escalations: Mutex<BTreeMap<String, u64>>,
+    timers_ran: AtomicU64,
+    timers_failed: AtomicU64,
 }
 
 static METRICS: Lazy<Metrics> = Lazy::new(Metrics::default);
@@ -69,6 +71,12 @@ impl Metrics {
             "retried" => &self.deliveries_retried,
             _ => &self.deliveries_failed,
         };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A timer run's result: `ran` or `failed` (it will be retried).
+    pub fn timer(&self, result: &str) {
+        let c = if result == "ran" { &self.timers_ran } else { &self.timers_failed };
         c.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -121,6 +129,11 @@ impl Metrics {
             ("failed", &self.deliveries_failed),
         ] {
             out.push_str(&format!("somebot_deliveries_total{{result=\"{r}\"}} {}\n", c.load(Ordering::Relaxed)));
+        }
+        out.push_str("# HELP somebot_timers_total Timer runs, by result (a failed one is retried).\n");
+        out.push_str("# TYPE somebot_timers_total counter\n");
+        for (r, c) in [("ran", &self.timers_ran), ("failed", &self.timers_failed)] {
+            out.push_str(&format!("somebot_timers_total{{result=\"{r}\"}} {}\n", c.load(Ordering::Relaxed)));
         }
         out.push_str("# HELP somebot_escalations_total Escalations and reroutes, by kind.\n");
         out.push_str("# TYPE somebot_escalations_total counter\n");

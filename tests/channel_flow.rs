@@ -402,3 +402,73 @@ async fn closed_dms_are_explained_and_the_request_is_kept() {
     assert_eq!(w.take_dms(KARI).len(), 1);
     db.cleanup().await;
 }
+
+/// Every step of `/new-channel`, failed at each of its writes in turn: all of it or none of it
+/// is written, and the user gets the apology with a reference. Then the step runs whole.
+#[tokio::test]
+async fn every_request_step_is_written_whole_or_not_at_all() {
+    use common::whole_or_nothing;
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let s = &w.app.store;
+        let start = || {
+            w.act(
+                KARI,
+                true,
+                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+            )
+        };
+        let (o, writes) = whole_or_nothing(s, "start", start).await;
+        assert!(writes >= 4, "the request, its timers and the first question: {writes}");
+        assert_eq!(o.queued.len(), 1, "the first question is queued with the request");
+        let first = w.take_dms(KARI).pop().expect("the first question comes by DM");
+        let id: i64 =
+            first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+        let choose = || {
+            w.act(
+                KARI,
+                false,
+                Input::Component { custom_id: format!("nc:{id}:choose"), values: vec!["facebook".into()] },
+            )
+        };
+        whole_or_nothing(s, "an answer by button", choose).await;
+        let (o, _) = whole_or_nothing(s, "an answer by DM", || w.dm(KARI, "Volda bibliotek på Facebook")).await;
+        assert!(!text(message(&o)).is_empty());
+        let row = s.channel_request(id).await.unwrap().unwrap();
+        let conv: serde_json::Value = serde_json::from_str(&row.conversation).unwrap();
+        assert_eq!(conv["answers"]["name"]["text"], "Volda bibliotek på Facebook", "the answer is saved once: {conv}");
+        let label = db.label;
+        db.cleanup().await;
+
+        // Submitting and both approvals, on a request filled in as usual.
+        let db = if label == "sqlite" { dbs::sqlite().await } else { dbs::postgres().await.unwrap() };
+        let w = World::new(db.store.clone()).await;
+        let s = &w.app.store;
+        let id = fill_in(&w).await;
+        let submit = format!("nc:{id}:submit");
+        let (o, writes) = whole_or_nothing(s, "submit", || w.press(KARI, &submit)).await;
+        assert!(writes >= 6, "status, reference, audit, four timers, the head's DM: {writes}");
+        assert!(text(message(&o)).contains("KANAL-2026-0001"), "no reference number was used up");
+        let to_head = w.take_dms(OLA);
+        assert_eq!(to_head.len(), 1, "the head is asked once");
+        let approve = button(&to_head[0], "head-approve");
+        whole_or_nothing(s, "the head approves", || w.press(OLA, &approve)).await;
+        assert_eq!(w.take_dms(KARI).len(), 1, "the requester is told once");
+        let to_officer = w.take_dms(INGRID);
+        assert_eq!(to_officer.len(), 1, "the officer is asked once");
+        let approve = button(&to_officer[0], "off-approve");
+        whole_or_nothing(s, "the officer approves", || w.press(INGRID, &approve)).await;
+        let row = s.channel_request(id).await.unwrap().unwrap();
+        assert_eq!(row.status, "approved");
+        let events = s.channel_events(id).await.unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["started", "submitted", "head-approved", "approved"],
+            "{}",
+            db.label
+        );
+        assert_eq!(s.open_timers("nc.review", id).await.unwrap().len(), 1);
+        assert!(s.open_timers("nc.escalate", id).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}

@@ -501,3 +501,103 @@ async fn a_report_sent_while_discord_is_down_goes_out_after_a_restart() {
         db.cleanup().await;
     }
 }
+
+/// Every step of a report, failed at each of its writes in turn: all of it or none of it is
+/// written, and the user gets the apology with a reference. Then the step runs whole.
+#[tokio::test]
+async fn every_report_step_is_written_whole_or_not_at_all() {
+    use common::whole_or_nothing;
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        let s = &w.app.store;
+        let evidence = || OptionValue::Attachment {
+            id: 1,
+            filename: "skjermbilete.png".into(),
+            content_type: Some("image/png".into()),
+            size: EVIDENCE.len() as u64,
+            url: "https://cdn.invalid/x".into(),
+            data: Some(EVIDENCE.to_vec()),
+        };
+        let (o, writes) = whole_or_nothing(s, "open a draft", || {
+            w.act(KARI, true, cmd("report-threat", &[], vec![("evidence", evidence())]))
+        })
+        .await;
+        assert!(writes >= 2, "a draft and its commit: {writes}");
+        let id: i64 = button(message(&o), ":write").split(':').nth(1).unwrap().parse().unwrap();
+        let fields = [("what", SECRET), ("where", "Facebook"), ("when", "i går"), ("ongoing", "ja")];
+        let (form, reply, handle) = (format!("rtm:{id}:report"), format!("rtm:{id}:reply"), format!("rtm:{id}:handle"));
+        let (alt, send, ack) = (format!("rt:{id}:alt"), format!("rt:{id}:send"), format!("rt:{id}:ack"));
+        let per = [PER.to_string()];
+        let per: Vec<&str> = per.iter().map(String::as_str).collect();
+        let (o, _) = whole_or_nothing(s, "the form", || w.submit(KARI, &form, &fields)).await;
+        assert!(text(message(&o)).contains(SECRET));
+        let (o, _) = whole_or_nothing(s, "choose the alternate", || w.press(KARI, &alt, &per)).await;
+        assert!(text(message(&o)).contains(&format!("<@{PER}>")));
+        w.press(KARI, &format!("rt:{id}:alt"), &[&OLA.to_string()]).await;
+        // Sending: the status, the reference, two audit events, the timer and the DM.
+        let (o, writes) = whole_or_nothing(s, "send", || w.press(KARI, &send, &[])).await;
+        assert!(writes >= 6, "send is one step of several writes: {writes}");
+        assert!(text(message(&o)).contains("TRUGSMAL-2026-0001"), "no reference number was used up");
+        assert_eq!(w.take_dms(OLA).len(), 1, "the DM went out once");
+        assert_eq!(s.report(id).await.unwrap().unwrap().status, "sent");
+        whole_or_nothing(s, "acknowledge", || w.press(OLA, &ack, &[])).await;
+        assert_eq!(w.take_dms(KARI).len(), 1, "the reporter is told once");
+        let follow_up = [("text", "Takk, eg ringjer deg")];
+        whole_or_nothing(s, "follow-up", || w.submit(OLA, &reply, &follow_up)).await;
+        assert_eq!(s.report_messages(id).await.unwrap().len(), 1);
+        let note = [("text", "Meldt til politiet")];
+        whole_or_nothing(s, "handle", || w.submit(OLA, &handle, &note)).await;
+        assert_eq!(s.report(id).await.unwrap().unwrap().status, "handled");
+        assert_eq!(s.open_timers("rt.retention", id).await.unwrap().len(), 1);
+        // A refused press records the refusal in its own step and changes nothing else.
+        let before = common::fingerprint(s).await;
+        let o = w.press(INGRID, &format!("rt:{id}:export"), &[]).await;
+        assert!(text(message(&o)).contains("ikkje til deg"));
+        let after = common::fingerprint(s).await;
+        let changed: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a != b).map(|(a, _)| a.0.as_str()).collect();
+        assert_eq!(changed, ["threat_report_events"], "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+/// A timer whose handler fails is not lost: it is retried with backoff until it succeeds, and
+/// its effect happens once.
+#[tokio::test]
+async fn a_timer_whose_handler_fails_twice_runs_the_third_time() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        w.take_dms(OLA);
+        let s = &w.app.store;
+        // The acknowledgement times out; the reroute's step fails twice on the database.
+        w.clock.advance(DAY);
+        s.fail_write(1);
+        assert_eq!(w.app.run_due_timers().await, 1);
+        assert!(!s.write_failure_pending());
+        assert_eq!(s.report(id).await.unwrap().unwrap().recipient_id, Some(OLA), "{}: nothing rerouted", db.label);
+        let (attempts, done): (i64, Option<i64>) =
+            sqlx::query_as("SELECT attempts, done_at FROM timers WHERE kind = 'rt.ack-timeout' AND subject_id = $1")
+                .bind(id)
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+        assert_eq!((attempts, done), (1, None), "{}: the timer is kept, its failure counted", db.label);
+        // Not again at once: it waits for its backoff.
+        assert_eq!(w.app.run_due_timers().await, 0);
+        w.clock.advance(5_000);
+        s.fail_write(2);
+        assert_eq!(w.app.run_due_timers().await, 1);
+        assert_eq!(s.report(id).await.unwrap().unwrap().recipient_id, Some(OLA));
+        w.clock.advance(10_000);
+        assert_eq!(w.app.run_due_timers().await, 1, "the third run");
+        w.app.deliver_due(&w.out).await;
+        assert_eq!(s.report(id).await.unwrap().unwrap().recipient_id, Some(PER), "{}: rerouted once", db.label);
+        assert_eq!(w.take_dms(PER).len(), 1, "the alternate gets it once");
+        let rerouted = s.report_events(id).await.unwrap().into_iter().filter(|e| e.action == "rerouted").count();
+        assert_eq!(rerouted, 1);
+        let metrics = somebot::metrics::global().render(None);
+        assert!(metrics.contains("somebot_timers_total{result=\"failed\"}"), "{metrics}");
+        db.cleanup().await;
+    }
+}

@@ -149,8 +149,10 @@ async fn outbox_rows_are_claimed_once_and_retried() {
     use somebot::store::jobs::OutboxTarget;
     for db in dbs::all().await {
         let s = &db.store;
-        let a = s.enqueue(OutboxTarget::User(5), "sealed:report", Some("rt:1"), 100).await.unwrap();
-        let b = s.enqueue(OutboxTarget::Channel(6), "sealed:post", None, 100).await.unwrap();
+        let mut tx = s.begin().await.unwrap();
+        let a = tx.enqueue(OutboxTarget::User(5), "sealed:report", Some("rt:1"), 100).await.unwrap();
+        let b = tx.enqueue(OutboxTarget::Channel(6), "sealed:post", None, 100).await.unwrap();
+        tx.commit().await.unwrap();
         assert_eq!(s.outbox_pending().await.unwrap(), 2);
         // Two workers claim at the same moment: each row goes to one of them.
         let (x, y) = tokio::join!(s.claim_outbox(200, 1_000, 10), s.claim_outbox(200, 1_000, 10));
@@ -199,8 +201,56 @@ async fn timers_come_due_once_and_can_be_cancelled() {
         }
         assert!(s.claim_timers(3_000, 100, 10).await.unwrap().is_empty(), "finished timers stay done");
         assert_eq!(s.open_timers("nc.expire", 1).await.unwrap(), [5_000]);
-        assert_eq!(s.cancel_timers("nc.expire", 1, 3_000).await.unwrap(), 1);
+        let mut tx = s.begin().await.unwrap();
+        assert_eq!(tx.cancel_timers("nc.expire", 1, 3_000).await.unwrap(), 1);
+        tx.commit().await.unwrap();
         assert!(s.claim_timers(10_000, 100, 10).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_timer_comes_due_again_with_its_failures_counted() {
+    for db in dbs::all().await {
+        let s = &db.store;
+        let id = s.schedule("rt.retention", 7, 1_000, 0).await.unwrap();
+        let due = s.claim_timers(1_000, 100, 10).await.unwrap();
+        assert_eq!((due[0].id, due[0].attempts), (id, 0), "{}", db.label);
+        assert_eq!(s.timer_failed(id, 6_000, "database is locked").await.unwrap(), 1);
+        assert!(s.claim_timers(5_999, 100, 10).await.unwrap().is_empty(), "not before the retry time");
+        let again = s.claim_timers(6_000, 100, 10).await.unwrap();
+        assert_eq!((again[0].id, again[0].attempts), (id, 1), "{}", db.label);
+        let (error,): (Option<String>,) =
+            sqlx::query_as("SELECT last_error FROM timers WHERE id = $1").bind(id).fetch_one(s.pool()).await.unwrap();
+        assert_eq!(error.as_deref(), Some("database is locked"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_step_that_is_not_committed_leaves_nothing() {
+    use somebot::store::jobs::OutboxTarget;
+    for db in dbs::all().await {
+        let s = &db.store;
+        {
+            let mut tx = s.begin().await.unwrap();
+            tx.schedule("nc.remind", 1, 1_000, 0).await.unwrap();
+            tx.enqueue(OutboxTarget::User(5), "sealed:x", None, 0).await.unwrap();
+            let request = tx.create_channel_request(1, 9, "{}", 0).await.unwrap();
+            tx.log_channel_event(request, 0, 9, "submitted", "").await.unwrap();
+            // Dropped without commit: rolled back.
+        }
+        assert!(s.claim_timers(10_000, 100, 10).await.unwrap().is_empty(), "{}", db.label);
+        assert_eq!(s.outbox_pending().await.unwrap(), 0, "{}", db.label);
+        assert!(s.channel_requests_in(1, &["draft"]).await.unwrap().is_empty(), "{}", db.label);
+        // An injected failure at the second write makes the step fail; the first write is gone.
+        s.fail_write(2);
+        let mut tx = s.begin().await.unwrap();
+        tx.schedule("nc.remind", 1, 1_000, 0).await.unwrap();
+        assert!(tx.enqueue(OutboxTarget::User(5), "sealed:x", None, 0).await.is_err());
+        drop(tx);
+        assert!(!s.write_failure_pending());
+        assert!(s.claim_timers(10_000, 100, 10).await.unwrap().is_empty(), "{}", db.label);
         db.cleanup().await;
     }
 }

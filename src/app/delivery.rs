@@ -5,12 +5,13 @@
 
 use std::future::Future;
 
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::app::{each_feature, App, Feature};
 use crate::core::errors::HandlerResult;
-use crate::core::{Effect, Message, Outcome};
-use crate::store::jobs::{OutboxItem, OutboxTarget};
+use crate::core::{Message, Outcome};
+use crate::ctx::{Ctx, TimerRun, SEALED_PREFIX};
+use crate::store::jobs::{OutboxItem, OutboxTarget, Timer, HOOK_TIMER};
 
 /// Why a delivery failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +35,12 @@ pub trait Deliverer: Send + Sync {
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
 }
 
-/// Marks an outbox payload sealed with the report key.
-const SEALED_PREFIX: &str = "sealed:";
-
 /// How long a claimed row stays with the process that claimed it.
 pub const LEASE_MS: i64 = 60_000;
 /// After this many attempts a transiently failing message is given up on and its hook runs.
 pub const MAX_ATTEMPTS: i64 = 12;
+/// A timer that failed this many times in a row is logged as an error (it is still retried).
+pub const TIMER_ERROR_AFTER: i64 = 3;
 
 /// The wait before the next attempt after `attempts` failed ones: what Discord asked for
 /// (`retry_after`, at least half a second), else 5 s doubling up to an hour.
@@ -61,26 +61,14 @@ pub struct Delivered {
 }
 
 impl App {
-    /// Stores effects in the outbox; returns their ids in order.
-    pub async fn enqueue(&self, effects: &[Effect]) -> HandlerResult<Vec<i64>> {
-        let now = self.clock.now_ms();
-        let mut ids = Vec::with_capacity(effects.len());
-        for e in effects {
-            let (target, message, hook) = match e {
-                Effect::DirectMessage { user_id, message, on_failure } => {
-                    (OutboxTarget::User(*user_id), message, on_failure)
-                }
-                Effect::ChannelMessage { channel_id, message, on_failure } => {
-                    (OutboxTarget::Channel(*channel_id), message, on_failure)
-                }
-            };
-            // Stored sealed: a DM may carry a threat report, and the database alone must reveal
-            // nothing. The payload is cleared once the message is sent.
-            let json = serde_json::to_string(message).map_err(anyhow::Error::from)?;
-            let payload = format!("{SEALED_PREFIX}{}", self.report_key.seal_str(&json));
-            ids.push(self.store.enqueue(target, &payload, hook.as_deref(), now).await?);
+    /// Stores the effects of an outcome that its handler did not store itself (a handler that
+    /// writes commits its messages with its step, see [`crate::ctx::Step::commit`]), in one
+    /// transaction; `queued` then lists every effect's outbox row.
+    pub async fn enqueue_rest(&self, outcome: Outcome) -> HandlerResult<Outcome> {
+        if outcome.queued.len() >= outcome.effects.len() {
+            return Ok(outcome);
         }
-        Ok(ids)
+        self.cx().step().await?.commit(outcome).await
     }
 
     /// Delivers the given outbox rows now (right after the interaction that queued them), if no
@@ -149,11 +137,25 @@ impl App {
             Err(DeliveryError::Transient { reason, .. }) | Err(DeliveryError::Permanent(reason)) => {
                 warn!(outbox = item.id, attempts = item.attempts, reason = %reason, "delivery failed for good");
                 crate::metrics::global().delivery("failed");
-                let r = self.store.outbox_failed(item.id, now, reason).await;
-                if let Some(hook) = &item.on_failure {
-                    hook_outcome = Some(self.delivery_failed(hook).await);
+                match &item.on_failure {
+                    // The hook is a timer written with the failure: it runs now, and again later
+                    // should it fail or this process stop.
+                    Some(_) => match self.store.outbox_failed_with_hook(item.id, now, reason).await {
+                        Ok(timer) => {
+                            let timer = Timer {
+                                id: timer,
+                                kind: HOOK_TIMER.into(),
+                                subject_id: item.id,
+                                due_at: now,
+                                attempts: 0,
+                            };
+                            hook_outcome = self.run_timer(&timer).await;
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    },
+                    None => self.store.outbox_failed(item.id, now, reason).await,
                 }
-                r
             }
         };
         if let Err(e) = db {
@@ -163,21 +165,16 @@ impl App {
     }
 
     /// Runs the core hook named by an effect whose delivery failed for good. Hooks are
-    /// `feature:...` strings; each feature interprets its own. Effects the hook returns are
-    /// enqueued here (see `queued` of the returned outcome).
-    pub async fn delivery_failed(&self, hook: &str) -> Outcome {
+    /// `feature:...` strings; each feature interprets its own.
+    async fn delivery_failed(&self, cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome> {
         let feature = hook.split(':').next().unwrap_or_default();
-        let cx = self.cx();
-        let result: HandlerResult<Outcome> = 'found: {
-            each_feature!(f => {
-                if f.background_prefix() == feature {
-                    break 'found f.delivery_failed(&cx, hook).await;
-                }
-            });
-            info!(hook, "no handler for a delivery-failure hook");
-            Ok(Outcome::reply(crate::core::Reply::Nothing))
-        };
-        self.finish_background(result).await
+        each_feature!(f => {
+            if f.background_prefix() == feature {
+                return f.delivery_failed(cx, hook).await;
+            }
+        });
+        info!(hook, "no handler for a delivery-failure hook");
+        Ok(Outcome::reply(crate::core::Reply::Nothing))
     }
 
     /// Runs every due timer; returns how many ran.
@@ -192,41 +189,74 @@ impl App {
         };
         let n = timers.len();
         for timer in timers {
-            debug!(timer = timer.id, kind = %timer.kind, subject = timer.subject_id, "timer fired");
-            let feature = timer.kind.split('.').next().unwrap_or_default();
-            let cx = self.cx();
-            let result: HandlerResult<Outcome> = 'found: {
-                each_feature!(f => {
-                    if f.background_prefix() == feature {
-                        break 'found f.timer(&cx, &timer.kind, timer.subject_id).await;
-                    }
-                });
-                warn!(kind = %timer.kind, "a timer of an unknown kind was dropped");
-                Ok(Outcome::reply(crate::core::Reply::Nothing))
-            };
-            let _ = self.finish_background(result).await;
-            if let Err(e) = self.store.finish_timer(timer.id, self.clock.now_ms()).await {
-                warn!(timer = timer.id, error = %e, "marking a timer done failed");
-            }
+            self.run_timer(&timer).await;
         }
         n
     }
 
-    /// Enqueues a background outcome's effects and logs an error.
-    async fn finish_background(&self, result: HandlerResult<Outcome>) -> Outcome {
+    /// Runs one claimed timer. It is finished in the transaction of its handler's step (or
+    /// with the handler's messages when the handler wrote nothing else) and only when the
+    /// handler succeeded; a failed one runs again after a backoff and stays until it succeeds.
+    /// Returns the handler's outcome when it succeeded.
+    async fn run_timer(&self, timer: &Timer) -> Option<Outcome> {
+        debug!(timer = timer.id, kind = %timer.kind, subject = timer.subject_id, "timer fired");
+        let run = TimerRun::new(timer.id);
+        let cx = Ctx { timer: Some(&run), ..self.cx() };
+        let result = async {
+            let outcome = self.dispatch_timer(&cx, timer).await?;
+            if run.finished() && outcome.queued.len() >= outcome.effects.len() {
+                return Ok(outcome);
+            }
+            // Left messages, or nothing written yet: one step finishes the timer with them.
+            cx.step().await?.commit(outcome).await
+        }
+        .await;
         match result {
-            Ok(mut o) => {
-                match self.enqueue(&o.effects).await {
-                    Ok(ids) => o.queued = ids,
-                    Err(e) => warn!(error = ?e, "enqueueing a background effect failed"),
-                }
-                o
+            Ok(outcome) => {
+                crate::metrics::global().timer("ran");
+                Some(outcome)
+            }
+            Err(e) if run.finished() => {
+                // A first step committed (the timer with it); a later one failed.
+                error!(timer = timer.id, kind = %timer.kind, error = ?e, "a timer's later step failed");
+                crate::metrics::global().timer("failed");
+                None
             }
             Err(e) => {
-                warn!(error = ?e, "a background job failed");
-                Outcome::reply(crate::core::Reply::Nothing)
+                crate::metrics::global().timer("failed");
+                let failures = timer.attempts + 1;
+                let retry_at = self.clock.now_ms() + backoff_ms(failures, None);
+                let reason = format!("{e:?}");
+                match self.store.timer_failed(timer.id, retry_at, &reason).await {
+                    Ok(_) if failures >= TIMER_ERROR_AFTER => {
+                        error!(timer = timer.id, kind = %timer.kind, failures, error = %reason, "a timer keeps failing; it will be retried")
+                    }
+                    Ok(_) => {
+                        warn!(timer = timer.id, kind = %timer.kind, failures, error = %reason, "a timer failed; it will be retried")
+                    }
+                    // The lease runs out and the timer is claimed again.
+                    Err(db) => error!(timer = timer.id, error = %db, "recording a failed timer failed"),
+                }
+                None
             }
         }
+    }
+
+    async fn dispatch_timer(&self, cx: &Ctx<'_>, timer: &Timer) -> HandlerResult<Outcome> {
+        if timer.kind == HOOK_TIMER {
+            return match self.store.outbox_hook(timer.subject_id).await? {
+                Some(hook) => self.delivery_failed(cx, &hook).await,
+                None => Ok(Outcome::reply(crate::core::Reply::Nothing)),
+            };
+        }
+        let feature = timer.kind.split('.').next().unwrap_or_default();
+        each_feature!(f => {
+            if f.background_prefix() == feature {
+                return f.timer(cx, &timer.kind, timer.subject_id).await;
+            }
+        });
+        warn!(kind = %timer.kind, "a timer of an unknown kind was dropped");
+        Ok(Outcome::reply(crate::core::Reply::Nothing))
     }
 }
 

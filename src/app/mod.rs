@@ -74,7 +74,13 @@ impl App {
 
     /// The narrow context a feature works with.
     pub fn cx(&self) -> Ctx<'_> {
-        Ctx { store: &self.store, clock: self.clock.as_ref(), timings: &self.timings, keys: &self.report_key }
+        Ctx {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            timings: &self.timings,
+            keys: &self.report_key,
+            timer: None,
+        }
     }
 
     /// Handles one input from one actor, bookkeeping included. Never fails: errors become
@@ -98,13 +104,7 @@ impl App {
         let remember =
             !matches!(input, Input::DirectMessage { .. }) && self.store.saw_locale(actor.user_id, actor.locale);
         let routed = match self.route(actor, input).await {
-            Ok(mut outcome) => match self.enqueue(&outcome.effects).await {
-                Ok(ids) => {
-                    outcome.queued = ids;
-                    Ok(outcome)
-                }
-                Err(e) => Err(e),
-            },
+            Ok(outcome) => self.enqueue_rest(outcome).await,
             Err(e) => Err(e),
         };
         let mut outcome = match routed {
@@ -194,8 +194,8 @@ impl App {
         let cx = self.cx();
         each_feature!(f => {
             match f.member_left(&cx, guild_id, user_id).await {
-                Ok(effects) => match self.enqueue(&effects).await {
-                    Ok(ids) => outcome.queued.extend(ids),
+                Ok(done) => match self.enqueue_rest(done).await {
+                    Ok(done) => outcome.queued.extend(done.queued),
                     Err(e) => tracing::warn!(error = ?e, "enqueueing the leaver notices failed"),
                 },
                 Err(e) => tracing::warn!(error = ?e, "telling a feature about a member who left failed"),

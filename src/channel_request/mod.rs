@@ -2,6 +2,7 @@
 //! section 1). The script is data (`prompts/scripts/new-channel.toml`); the conversation is a
 //! pure state machine over it that knows nothing of Discord or the database.
 
+pub mod approval;
 pub mod conversation;
 pub mod ids;
 pub mod script;
@@ -17,18 +18,23 @@ use crate::core::commands::{subcommand, CommandSpec, OptionKind, OptionSpec};
 
 /// The commands of this feature: `/new-channel` and the register, `/channels`.
 pub fn commands() -> Vec<CommandSpec> {
-    let channels = ["list", "show", "request", "retire"]
-        .into_iter()
-        .map(|name| {
-            let mut options = Vec::new();
-            if name != "list" {
-                let mut r = OptionSpec::new(OptionKind::String, "reference", "cmd.channels.reference").required();
-                r.max_length = Some(20);
-                options.push(r);
-            }
-            subcommand(name, format!("cmd.channels.{name}"), options)
-        })
-        .collect();
+    let channels = [
+        ("list", "cmd.channels.list"),
+        ("show", "cmd.channels.show"),
+        ("request", "cmd.channels.request"),
+        ("retire", "cmd.channels.retire"),
+    ]
+    .into_iter()
+    .map(|(name, key)| {
+        let mut options = Vec::new();
+        if name != "list" {
+            let mut r = OptionSpec::new(OptionKind::String, "reference", "cmd.channels.reference").required();
+            r.max_length = Some(20);
+            options.push(r);
+        }
+        subcommand(name, key, options)
+    })
+    .collect();
     vec![
         CommandSpec {
             name: "new-channel",
@@ -48,7 +54,7 @@ pub fn commands() -> Vec<CommandSpec> {
 }
 
 use crate::core::errors::{HandlerResult, UserError};
-use crate::core::{Actor, CommandInput, Effect, Outcome};
+use crate::core::{Actor, CommandInput, Outcome};
 use crate::ctx::Ctx;
 use crate::feature::Feature;
 
@@ -126,7 +132,7 @@ impl Feature for ChannelRequests {
         workflow::delivery_failed(cx, hook).await
     }
 
-    async fn member_left(&self, cx: &Ctx<'_>, guild_id: u64, user_id: u64) -> HandlerResult<Vec<Effect>> {
+    async fn member_left(&self, cx: &Ctx<'_>, guild_id: u64, user_id: u64) -> HandlerResult<Outcome> {
         registry::member_left(cx, guild_id, user_id).await
     }
 }

@@ -2,6 +2,7 @@
 //! and `retire`, the half-yearly review by the responsible people (points 1.6 and 1.8), and
 //! what happens when a responsible person leaves the server.
 
+use crate::channel_request::approval::{self, Act, Refusal, Who};
 use crate::channel_request::ids::{RequestId, ReviewAnswer};
 use crate::channel_request::workflow::{is_officer, reference, request_embed, status_text, timers};
 use crate::channel_request::{Answer, Conversation};
@@ -136,6 +137,30 @@ fn show(locale: Locale, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
 }
 
 /// `/channels request <ref>`: who did what and when, for the requester, the head, the officers.
+/// An audit event in words (a key of prompts/messages/*/channel-flow.toml).
+fn event_key(action: &str) -> &'static str {
+    match action {
+        "started" => "registry.event-started",
+        "submitted" => "registry.event-submitted",
+        "cancelled" => "registry.event-cancelled",
+        "head-approved" => "registry.event-head-approved",
+        "head-declined" => "registry.event-head-declined",
+        "approved" => "registry.event-approved",
+        "rejected" => "registry.event-rejected",
+        "changes-requested" => "registry.event-changes-requested",
+        "reminded" => "registry.event-reminded",
+        "escalated" => "registry.event-escalated",
+        "expired" => "registry.event-expired",
+        "retired" => "registry.event-retired",
+        "review-asked" => "registry.event-review-asked",
+        "review-overdue" => "registry.event-review-overdue",
+        "review-confirmed" => "registry.event-review-confirmed",
+        "review-retire-suggested" => "registry.event-review-retire-suggested",
+        "responsible-left" => "registry.event-responsible-left",
+        _ => "common.unknown",
+    }
+}
+
 async fn history(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     let involved = row.requester_id == actor.user_id || row.head_id == Some(actor.user_id);
@@ -148,7 +173,7 @@ async fn history(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow) -> Handle
         .iter()
         .map(|e| {
             let who = if e.actor_id == 0 { t(locale, "registry.the-bot", &[]) } else { format!("<@{}>", e.actor_id) };
-            let action = t(locale, &format!("registry.event-{}", e.action), &[]);
+            let action = t(locale, event_key(&e.action), &[]);
             let detail = if e.detail.is_empty() || e.action == "submitted" {
                 String::new()
             } else {
@@ -177,25 +202,31 @@ async fn history(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow) -> Handle
 }
 
 async fn retire(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    if !is_officer(cx, row.guild_id, actor).await? {
-        tracing::warn!(request = row.id, user = actor.user_id, "refused retiring a channel");
-        return Err(UserError::new("registry.retire-refused").into());
-    }
-    if row.status != "approved" {
-        return Err(UserError::new("registry.not-approved")
-            .arg("reference", reference(&row))
-            .arg("status", status_text(actor.locale, &row.status))
-            .into());
-    }
-    let now = cx.now();
-    let change = RequestChange { status: Some("retired"), retired_by: Some(actor.user_id), ..RequestChange::default() };
-    if !cx.store.update_channel_request(row.id, "approved", row.version, &change, now).await? {
+    let who = Who { officer: is_officer(cx, row.guild_id, actor).await?, ..Who::default() };
+    let to = match approval::decide(crate::channel_request::workflow::status_of(&row)?, who, Act::Retire) {
+        Ok(t) => t.to,
+        Err(Refusal::RetireRefused) => {
+            tracing::warn!(request = row.id, user = actor.user_id, "refused retiring a channel");
+            return Err(UserError::new("registry.retire-refused").into());
+        }
+        Err(_) => {
+            return Err(UserError::new("registry.not-approved")
+                .arg("reference", reference(&row))
+                .arg("status", status_text(actor.locale, &row.status))
+                .into())
+        }
+    };
+    let mut step = cx.step().await?;
+    let now = step.now();
+    let change =
+        RequestChange { status: Some(to.as_str()), retired_by: Some(actor.user_id), ..RequestChange::default() };
+    if !step.tx.update_channel_request(row.id, "approved", row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    cx.store.log_channel_event(row.id, now, actor.user_id, "retired", "").await?;
-    cx.store.cancel_timers(timers::REVIEW, row.id, now).await?;
-    cx.store.cancel_timers(timers::REVIEW_OVERDUE, row.id, now).await?;
-    Ok(Outcome::ephemeral(t(actor.locale, "registry.retired", &[("reference", &reference(&row))])))
+    step.tx.log_channel_event(row.id, now, actor.user_id, "retired", "").await?;
+    step.tx.cancel_timers(timers::REVIEW, row.id, now).await?;
+    step.tx.cancel_timers(timers::REVIEW_OVERDUE, row.id, now).await?;
+    step.commit(Outcome::ephemeral(t(actor.locale, "registry.retired", &[("reference", &reference(&row))]))).await
 }
 
 /// Messages to the communications officers (the review channel, else each officer by DM).
@@ -220,7 +251,6 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
     if row.status != "approved" {
         return Ok(Outcome::reply(Reply::Nothing));
     }
-    let now = cx.now();
     let c = conv(&row);
     let r = reference(&row);
     match kind {
@@ -254,14 +284,17 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
                     },
                 ));
             }
-            cx.store.log_channel_event(id, now, 0, "review-asked", "").await?;
-            cx.store.schedule(timers::REVIEW_OVERDUE, id, now + cx.timings.review_answer_ms, now).await?;
-            Ok(Outcome::with_effects(Reply::Nothing, effects))
+            let mut step = cx.step().await?;
+            let now = step.now();
+            step.tx.log_channel_event(id, now, 0, "review-asked", "").await?;
+            step.tx.schedule(timers::REVIEW_OVERDUE, id, now + cx.timings.review_answer_ms, now).await?;
+            step.commit(Outcome::with_effects(Reply::Nothing, effects)).await
         }
         timers::REVIEW_OVERDUE => {
-            cx.store.log_channel_event(id, now, 0, "review-overdue", "").await?;
             let effects = tell_officers(cx, row.guild_id, "registry.review-overdue", &[("reference", &r)]).await?;
-            Ok(Outcome::with_effects(Reply::Nothing, effects))
+            let mut step = cx.step().await?;
+            step.tx.log_channel_event(id, step.now(), 0, "review-overdue", "").await?;
+            step.commit(Outcome::with_effects(Reply::Nothing, effects)).await
         }
         _ => Ok(Outcome::reply(Reply::Nothing)),
     }
@@ -276,44 +309,52 @@ pub async fn review_component(cx: &Ctx<'_>, actor: &Actor, id: i64, answer: Revi
     if row.status != "approved" {
         return Err(UserError::new("common.expired").into());
     }
-    let now = cx.now();
     let r = reference(&row);
-    cx.store.cancel_timers(timers::REVIEW_OVERDUE, id, now).await?;
-    match answer {
-        ReviewAnswer::Active => {
-            cx.store.log_channel_event(id, now, actor.user_id, "review-confirmed", "").await?;
-            cx.store.cancel_timers(timers::REVIEW, id, now).await?;
-            cx.store.schedule(timers::REVIEW, id, now + cx.timings.review_interval_ms, now).await?;
-            Ok(Outcome::reply(Reply::Update(Message::text(t(
-                actor.locale,
-                "registry.review-thanks",
-                &[("reference", &r)],
-            )))))
-        }
+    let effects = match answer {
+        ReviewAnswer::Active => Vec::new(),
         ReviewAnswer::Retire => {
-            cx.store.log_channel_event(id, now, actor.user_id, "review-retire-suggested", "").await?;
-            let effects = tell_officers(
+            tell_officers(
                 cx,
                 row.guild_id,
                 "registry.retire-suggested",
                 &[("reference", &r), ("by", &format!("<@{}>", actor.user_id))],
             )
-            .await?;
-            Ok(Outcome::with_effects(
+            .await?
+        }
+    };
+    let mut step = cx.step().await?;
+    let now = step.now();
+    step.tx.cancel_timers(timers::REVIEW_OVERDUE, id, now).await?;
+    match answer {
+        ReviewAnswer::Active => {
+            step.tx.log_channel_event(id, now, actor.user_id, "review-confirmed", "").await?;
+            step.tx.cancel_timers(timers::REVIEW, id, now).await?;
+            step.tx.schedule(timers::REVIEW, id, now + cx.timings.review_interval_ms, now).await?;
+            step.commit(Outcome::reply(Reply::Update(Message::text(t(
+                actor.locale,
+                "registry.review-thanks",
+                &[("reference", &r)],
+            )))))
+            .await
+        }
+        ReviewAnswer::Retire => {
+            step.tx.log_channel_event(id, now, actor.user_id, "review-retire-suggested", "").await?;
+            step.commit(Outcome::with_effects(
                 Reply::Update(Message::text(t(actor.locale, "registry.retire-passed-on", &[("reference", &r)]))),
                 effects,
             ))
+            .await
         }
     }
 }
 
 /// A member left the server: the officers hear of every approved channel they were
 /// responsible for.
-pub async fn member_left(cx: &Ctx<'_>, guild: u64, user: u64) -> HandlerResult<Vec<Effect>> {
+pub async fn member_left(cx: &Ctx<'_>, guild: u64, user: u64) -> HandlerResult<Outcome> {
     let mut effects = Vec::new();
+    let mut theirs = Vec::new();
     for row in cx.store.channel_requests_in(guild, &["approved"]).await? {
         if responsible(&conv(&row)).contains(&user) {
-            cx.store.log_channel_event(row.id, cx.now(), 0, "responsible-left", &user.to_string()).await?;
             effects.extend(
                 tell_officers(
                     cx,
@@ -323,7 +364,15 @@ pub async fn member_left(cx: &Ctx<'_>, guild: u64, user: u64) -> HandlerResult<V
                 )
                 .await?,
             );
+            theirs.push(row.id);
         }
     }
-    Ok(effects)
+    if theirs.is_empty() {
+        return Ok(Outcome::reply(Reply::Nothing));
+    }
+    let mut step = cx.step().await?;
+    for id in theirs {
+        step.tx.log_channel_event(id, step.now(), 0, "responsible-left", &user.to_string()).await?;
+    }
+    step.commit(Outcome::with_effects(Reply::Nothing, effects)).await
 }

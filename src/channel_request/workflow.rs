@@ -8,6 +8,7 @@
 
 use tracing::{info, warn};
 
+use crate::channel_request::approval::{self, Act, Refusal, Status, Transition, Who};
 use crate::channel_request::ids::{self, Action, Decision, RequestId};
 use crate::channel_request::{
     render, summary_fields, Answer, Conversation, Event, Progress, Script, NEEDS_PEOPLE_LOOKUP,
@@ -18,7 +19,7 @@ use crate::core::ids::CustomId;
 use crate::core::{
     Actor, ButtonStyle, Component, Effect, Embed, EmbedField, Message, Modal, Outcome, Reply, TextInput, Tone,
 };
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Step};
 use crate::i18n::{t, Locale};
 use crate::org::OrgSettings;
 use crate::store::channels::{ChannelRequestRow, RequestChange};
@@ -88,13 +89,19 @@ pub async fn start(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
         };
         return Ok(Outcome::reply(Reply::Message(msg)));
     }
+    let step = cx.step().await?;
+    create(step, actor, guild).await
+}
+
+/// Creates a request and its first question in `step`, and commits it.
+async fn create(mut step: Step<'_>, actor: &Actor, guild: u64) -> HandlerResult<Outcome> {
     let conv = Conversation::start();
     let json = serde_json::to_string(&conv).map_err(anyhow::Error::from)?;
-    let now = cx.now();
-    let id = cx.store.create_channel_request(guild, actor.user_id, &json, now).await?;
-    schedule_idle(cx, id).await?;
+    let id = step.tx.create_channel_request(guild, actor.user_id, &json, step.now()).await?;
+    schedule_idle(&mut step, id).await?;
+    let outcome = step.commit(open_in_dm(actor, id, &conv)).await?;
     info!(request = id, "channel request started");
-    Ok(open_in_dm(actor, id, &conv))
+    Ok(outcome)
 }
 
 /// The ephemeral "look in your DMs" answer plus the DM with the current question.
@@ -106,37 +113,36 @@ fn open_in_dm(actor: &Actor, id: i64, conv: &Conversation) -> Outcome {
     )
 }
 
-async fn schedule_idle(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
-    let now = cx.now();
-    cx.store.cancel_timers(timers::REMIND, id, now).await?;
-    cx.store.cancel_timers(timers::EXPIRE, id, now).await?;
-    cx.store.schedule(timers::REMIND, id, now + cx.timings.conversation_reminder_ms, now).await?;
-    cx.store.schedule(timers::EXPIRE, id, now + cx.timings.conversation_expiry_ms, now).await?;
+async fn schedule_idle(step: &mut Step<'_>, id: i64) -> HandlerResult<()> {
+    let now = step.now();
+    let (remind, expire) = (step.timings().conversation_reminder_ms, step.timings().conversation_expiry_ms);
+    cancel_idle(step, id).await?;
+    step.tx.schedule(timers::REMIND, id, now + remind, now).await?;
+    step.tx.schedule(timers::EXPIRE, id, now + expire, now).await?;
     Ok(())
 }
 
-async fn cancel_idle(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
-    let now = cx.now();
-    cx.store.cancel_timers(timers::REMIND, id, now).await?;
-    cx.store.cancel_timers(timers::EXPIRE, id, now).await?;
+async fn cancel_idle(step: &mut Step<'_>, id: i64) -> HandlerResult<()> {
+    let now = step.now();
+    step.tx.cancel_timers(timers::REMIND, id, now).await?;
+    step.tx.cancel_timers(timers::EXPIRE, id, now).await?;
     Ok(())
 }
 
-async fn schedule_approval(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
-    let now = cx.now();
-    cx.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
-    cx.store.cancel_timers(timers::ESCALATE, id, now).await?;
-    let remind = add_working_days(now, cx.timings.approval_reminder_working_days);
-    let escalate = add_working_days(remind, cx.timings.approval_escalation_working_days);
-    cx.store.schedule(timers::APPROVAL_REMIND, id, remind, now).await?;
-    cx.store.schedule(timers::ESCALATE, id, escalate, now).await?;
+async fn schedule_approval(step: &mut Step<'_>, id: i64) -> HandlerResult<()> {
+    let now = step.now();
+    cancel_approval(step, id).await?;
+    let remind = add_working_days(now, step.timings().approval_reminder_working_days);
+    let escalate = add_working_days(remind, step.timings().approval_escalation_working_days);
+    step.tx.schedule(timers::APPROVAL_REMIND, id, remind, now).await?;
+    step.tx.schedule(timers::ESCALATE, id, escalate, now).await?;
     Ok(())
 }
 
-async fn cancel_approval(cx: &Ctx<'_>, id: i64) -> HandlerResult<()> {
-    let now = cx.now();
-    cx.store.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
-    cx.store.cancel_timers(timers::ESCALATE, id, now).await?;
+async fn cancel_approval(step: &mut Step<'_>, id: i64) -> HandlerResult<()> {
+    let now = step.now();
+    step.tx.cancel_timers(timers::APPROVAL_REMIND, id, now).await?;
+    step.tx.cancel_timers(timers::ESCALATE, id, now).await?;
     Ok(())
 }
 
@@ -149,26 +155,46 @@ pub async fn conversation_component(
     values: &[String],
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
-    if row.requester_id != actor.user_id {
-        warn!(request = id, user = actor.user_id, "someone else pressed a conversation button");
-        return Err(UserError::new("channel-flow.not-yours").into());
-    }
-    if !OPEN.contains(&row.status.as_str()) {
-        return Err(UserError::new("channel-flow.not-open").arg("reference", reference(&row)).into());
+    let who = Who { requester: row.requester_id == actor.user_id, ..Who::default() };
+    let act = match action {
+        Action::Cancel => Act::Cancel,
+        Action::Submit => Act::Submit,
+        _ => Act::Answer,
+    };
+    match approval::decide(status_of(&row)?, who, act) {
+        Ok(_) => {}
+        Err(Refusal::NotYours) => {
+            warn!(request = id, user = actor.user_id, "someone else pressed a conversation button");
+            return Err(UserError::new("channel-flow.not-yours").into());
+        }
+        Err(_) => return Err(UserError::new("channel-flow.not-open").arg("reference", reference(&row)).into()),
     }
     match action {
         Action::Resume => {
             let conv = conversation_of(&row)?;
-            schedule_idle(cx, id).await?;
-            return Ok(open_in_dm(actor, id, &conv));
+            let mut step = cx.step().await?;
+            schedule_idle(&mut step, id).await?;
+            return step.commit(open_in_dm(actor, id, &conv)).await;
         }
         Action::Fresh => {
+            // The old request is cancelled and the new one started in one step.
+            let guild = actor.guild_id.ok_or_else(|| UserError::new("common.guild-only"))?;
+            let others = cx.store.channel_requests_of(actor.user_id, &OPEN).await?;
+            let mut step = cx.step().await?;
+            let now = step.now();
             let change = RequestChange { status: Some("cancelled"), ..RequestChange::default() };
-            if cx.store.update_channel_request(id, &row.status, row.version, &change, cx.now()).await? {
-                cx.store.log_channel_event(id, cx.now(), actor.user_id, "cancelled", "started afresh").await?;
-                cancel_idle(cx, id).await?;
+            if !step.tx.update_channel_request(id, &row.status, row.version, &change, now).await? {
+                drop(step);
+                return start(cx, actor).await;
             }
-            return start(cx, actor).await;
+            step.tx.log_channel_event(id, now, actor.user_id, "cancelled", "started afresh").await?;
+            cancel_idle(&mut step, id).await?;
+            if others.iter().any(|r| r.id != id && r.guild_id == guild) {
+                // Another open request: offer that one, as `/new-channel` would.
+                step.commit(Outcome::reply(Reply::Nothing)).await?;
+                return start(cx, actor).await;
+            }
+            return create(step, actor, guild).await;
         }
         _ => {}
     }
@@ -268,26 +294,28 @@ async fn apply(
             return Ok(Outcome::reply(Reply::Message(m)));
         }
     };
-    let now = cx.now();
     let json = serde_json::to_string(&next).map_err(anyhow::Error::from)?;
     match progress {
         Progress::Ask | Progress::Summary => {
+            let mut step = cx.step().await?;
             let change = RequestChange { conversation: Some(&json), ..RequestChange::default() };
-            if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+            if !step.tx.update_channel_request(row.id, &row.status, row.version, &change, step.now()).await? {
                 return Err(UserError::new("channel-flow.changed-meanwhile").into());
             }
-            schedule_idle(cx, row.id).await?;
-            Ok(Outcome::reply(wrap(render(script(), &next, locale, row.id))))
+            schedule_idle(&mut step, row.id).await?;
+            step.commit(Outcome::reply(wrap(render(script(), &next, locale, row.id)))).await
         }
         Progress::Cancelled => {
+            let mut step = cx.step().await?;
+            let now = step.now();
             let change =
                 RequestChange { status: Some("cancelled"), conversation: Some(&json), ..RequestChange::default() };
-            if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+            if !step.tx.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
                 return Err(UserError::new("channel-flow.changed-meanwhile").into());
             }
-            cx.store.log_channel_event(row.id, now, actor.user_id, "cancelled", "").await?;
-            cancel_idle(cx, row.id).await?;
-            Ok(Outcome::reply(wrap(Message::text(t(locale, "channel-flow.cancelled", &[])))))
+            step.tx.log_channel_event(row.id, now, actor.user_id, "cancelled", "").await?;
+            cancel_idle(&mut step, row.id).await?;
+            step.commit(Outcome::reply(wrap(Message::text(t(locale, "channel-flow.cancelled", &[]))))).await
         }
         Progress::Submitted => submit(cx, actor, row, next, &json, from_button).await,
     }
@@ -411,16 +439,18 @@ async fn submit(
     from_button: bool,
 ) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    let now = cx.now();
     let head = match next.answers.get("head") {
         Some(Answer::Person(h)) => *h,
         _ => return Err(UserError::new("channel-flow.incomplete").into()),
     };
+    let head_locale = cx.store.locale_of(head).await?;
+    let mut step = cx.step().await?;
+    let now = step.now();
     let reference = match &row.reference {
         Some(r) => r.clone(),
         None => {
             let year = year_of(now);
-            let n = cx.store.next_number(&format!("KANAL-{year}")).await?;
+            let n = step.tx.next_number(&format!("KANAL-{year}")).await?;
             format!("KANAL-{year}-{n:04}")
         }
     };
@@ -433,20 +463,30 @@ async fn submit(
         escalated: Some(false),
         ..RequestChange::default()
     };
-    if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+    if !step.tx.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
         return Err(UserError::new("channel-flow.changed-meanwhile").into());
     }
-    cx.store.log_channel_event(row.id, now, actor.user_id, "submitted", &reference).await?;
-    cancel_idle(cx, row.id).await?;
-    schedule_approval(cx, row.id).await?;
-    let row = load(cx, row.id).await?;
-    let head_locale = cx.store.locale_of(head).await?;
-    info!(request = row.id, reference = %reference, "channel request submitted");
+    step.tx.log_channel_event(row.id, now, actor.user_id, "submitted", &reference).await?;
+    cancel_idle(&mut step, row.id).await?;
+    schedule_approval(&mut step, row.id).await?;
+    // The row as just written (the head's DM shows its reference).
+    let row = ChannelRequestRow {
+        status: "awaiting_head".into(),
+        conversation: json.to_string(),
+        head_id: Some(head),
+        reference: Some(reference.clone()),
+        submitted_at: Some(row.submitted_at.unwrap_or(now)),
+        escalated: false,
+        version: row.version + 1,
+        ..row
+    };
     let effects = vec![Effect::dm(head, approval_message(&row, &next, head_locale, "head", None))
         .on_failure(format!("nc:head-dm-failed:{}", row.id))];
     let text = t(locale, "channel-flow.submitted", &[("reference", &reference), ("head", &format!("<@{head}>"))]);
     let reply = if from_button { Reply::Update(Message::text(text)) } else { Reply::Message(Message::text(text)) };
-    Ok(Outcome::with_effects(reply, effects))
+    let outcome = step.commit(Outcome::with_effects(reply, effects)).await?;
+    info!(request = row.id, reference = %reference, "channel request submitted");
+    Ok(outcome)
 }
 
 /// Whether a user is a communications officer of the request's server (from the member
@@ -461,52 +501,73 @@ pub(crate) async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> Handl
     Ok(cx.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
 }
 
-/// Checks that `actor` is the one to take `decision` now; the error says why not.
-async fn check_decider(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow, decision: Decision) -> HandlerResult<()> {
-    let head_step = matches!(decision, Decision::HeadApprove | Decision::HeadDecline);
-    let (stage_status, allowed) = if head_step {
-        ("awaiting_head", row.head_id == Some(actor.user_id))
-    } else {
-        ("awaiting_officer", is_officer(cx, row.guild_id, actor).await?)
+/// The request's status, as the workflow knows it.
+pub(crate) fn status_of(row: &ChannelRequestRow) -> HandlerResult<Status> {
+    Status::parse(&row.status)
+        .ok_or_else(|| anyhow::anyhow!("request {} has an unknown status {:?}", row.id, row.status).into())
+}
+
+/// Asks the workflow ([`approval::decide`]) whether `actor` takes `decision` now; the error
+/// says why not.
+async fn check_decider(
+    cx: &Ctx<'_>,
+    actor: &Actor,
+    row: &ChannelRequestRow,
+    decision: Decision,
+) -> HandlerResult<Transition> {
+    let who = Who {
+        requester: row.requester_id == actor.user_id,
+        head: row.head_id == Some(actor.user_id),
+        officer: is_officer(cx, row.guild_id, actor).await?,
     };
-    if !allowed {
-        warn!(
-            request = row.id,
-            user = actor.user_id,
-            decision = decision.as_str(),
-            "refused a decision by someone not addressed"
-        );
-        return Err(UserError::new("channel-flow.not-your-decision").into());
+    match approval::decide(status_of(row)?, who, Act::Decide(decision)) {
+        Ok(t) => Ok(t),
+        Err(Refusal::OwnRequest) => {
+            warn!(request = row.id, user = actor.user_id, "refused an officer's decision on their own request");
+            Err(UserError::new("channel-flow.own-request").into())
+        }
+        Err(Refusal::AlreadyDecided) => {
+            let when = row.decided_at.or(Some(row.updated_at)).map(format_date).unwrap_or_default();
+            Err(UserError::new("channel-flow.already-decided")
+                .arg("reference", reference(row))
+                .arg("status", status_text(actor.locale, &row.status))
+                .arg("date", when)
+                .into())
+        }
+        Err(_) => {
+            warn!(
+                request = row.id,
+                user = actor.user_id,
+                decision = decision.as_str(),
+                "refused a decision by someone not addressed"
+            );
+            Err(UserError::new("channel-flow.not-your-decision").into())
+        }
     }
-    if row.status != stage_status {
-        let when = row.decided_at.map(format_date).unwrap_or_default();
-        return Err(UserError::new("channel-flow.already-decided")
-            .arg("reference", reference(row))
-            .arg("status", status_text(actor.locale, &row.status))
-            .arg("date", when)
-            .into());
-    }
-    Ok(())
 }
 
 /// A status in words.
 pub fn status_text(locale: Locale, status: &str) -> String {
-    t(locale, &format!("channel-flow.status-{status}"), &[])
+    t(locale, Status::parse(status).map_or("common.unknown", Status::text_key), &[])
 }
 
 /// An approval button: `nca:<id>:<decision>`.
 pub async fn approval_component(cx: &Ctx<'_>, actor: &Actor, id: i64, decision: Decision) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
-    check_decider(cx, actor, &row, decision).await?;
+    let transition = check_decider(cx, actor, &row, decision).await?;
     let locale = actor.locale;
     match decision {
-        Decision::HeadApprove => head_approve(cx, actor, row).await,
-        Decision::OfficerApprove => officer_approve(cx, actor, row).await,
+        Decision::HeadApprove => head_approve(cx, actor, row, transition).await,
+        Decision::OfficerApprove => officer_approve(cx, actor, row, transition).await,
         Decision::HeadDecline | Decision::OfficerReject | Decision::OfficerChanges => {
-            let title_key = format!("channel-flow.modal-{}", decision.as_str());
+            let title_key = match decision {
+                Decision::HeadDecline => "channel-flow.modal-head-decline",
+                Decision::OfficerReject => "channel-flow.modal-off-reject",
+                _ => "channel-flow.modal-off-changes",
+            };
             Ok(Outcome::reply(Reply::Modal(Modal {
                 custom_id: RequestId::Reason { request: id, decision }.format(),
-                title: crate::core::reply::clip(&t(locale, &title_key, &[("reference", &reference(&row))]), 45),
+                title: crate::core::reply::clip(&t(locale, title_key, &[("reference", &reference(&row))]), 45),
                 inputs: vec![TextInput {
                     custom_id: "reason".into(),
                     label: t(locale, "channel-flow.reason-label", &[]),
@@ -531,14 +592,7 @@ fn decided_message(locale: Locale, key: &str, row: &ChannelRequestRow, actor: &A
     Message::text(crate::core::reply::clip(&text, 1900))
 }
 
-async fn head_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    let now = cx.now();
-    let change = RequestChange { status: Some("awaiting_officer"), ..RequestChange::default() };
-    if !cx.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
-        return Err(UserError::new("channel-flow.changed-meanwhile").into());
-    }
-    cx.store.log_channel_event(row.id, now, actor.user_id, "head-approved", "").await?;
-    schedule_approval(cx, row.id).await?;
+async fn head_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow, to: Transition) -> HandlerResult<Outcome> {
     let conv = conversation_of(&row)?;
     let mut effects = to_officers(cx, &row, &conv, None).await?;
     let req_locale = cx.store.locale_of(row.requester_id).await?;
@@ -546,23 +600,27 @@ async fn head_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> Ha
         row.requester_id,
         decided_message(req_locale, "channel-flow.told-head-approved", &row, actor, None),
     ));
-    Ok(Outcome::with_effects(
+    let mut step = cx.step().await?;
+    let now = step.now();
+    let change = RequestChange { status: Some(to.to.as_str()), ..RequestChange::default() };
+    if !step.tx.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    step.tx.log_channel_event(row.id, now, actor.user_id, "head-approved", "").await?;
+    schedule_approval(&mut step, row.id).await?;
+    step.commit(Outcome::with_effects(
         Reply::Update(decided_message(actor.locale, "channel-flow.you-approved", &row, actor, None)),
         effects,
     ))
+    .await
 }
 
-async fn officer_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    let now = cx.now();
-    let change =
-        RequestChange { status: Some("approved"), decided_by: Some(actor.user_id), ..RequestChange::default() };
-    if !cx.store.update_channel_request(row.id, "awaiting_officer", row.version, &change, now).await? {
-        return Err(UserError::new("channel-flow.changed-meanwhile").into());
-    }
-    cx.store.log_channel_event(row.id, now, actor.user_id, "approved", "").await?;
-    cancel_approval(cx, row.id).await?;
-    cx.store.schedule(timers::REVIEW, row.id, now + cx.timings.review_interval_ms, now).await?;
-    info!(request = row.id, "channel request approved");
+async fn officer_approve(
+    cx: &Ctx<'_>,
+    actor: &Actor,
+    row: ChannelRequestRow,
+    to: Transition,
+) -> HandlerResult<Outcome> {
     let mut effects = Vec::new();
     let req_locale = cx.store.locale_of(row.requester_id).await?;
     effects.push(Effect::dm(
@@ -573,10 +631,24 @@ async fn officer_approve(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) ->
         let l = cx.store.locale_of(head).await?;
         effects.push(Effect::dm(head, decided_message(l, "channel-flow.told-approved", &row, actor, None)));
     }
-    Ok(Outcome::with_effects(
-        Reply::Update(decided_message(actor.locale, "channel-flow.officer-approved", &row, actor, None)),
-        effects,
-    ))
+    let mut step = cx.step().await?;
+    let now = step.now();
+    let change =
+        RequestChange { status: Some(to.to.as_str()), decided_by: Some(actor.user_id), ..RequestChange::default() };
+    if !step.tx.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    step.tx.log_channel_event(row.id, now, actor.user_id, "approved", "").await?;
+    cancel_approval(&mut step, row.id).await?;
+    step.tx.schedule(timers::REVIEW, row.id, now + cx.timings.review_interval_ms, now).await?;
+    let outcome = step
+        .commit(Outcome::with_effects(
+            Reply::Update(decided_message(actor.locale, "channel-flow.officer-approved", &row, actor, None)),
+            effects,
+        ))
+        .await?;
+    info!(request = row.id, "channel request approved");
+    Ok(outcome)
 }
 
 /// A reason modal: `ncm:<id>:<decision>`.
@@ -588,25 +660,18 @@ pub async fn reason_submitted(
     fields: &[(String, String)],
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
-    check_decider(cx, actor, &row, decision).await?;
+    let to = check_decider(cx, actor, &row, decision).await?;
     let reason = fields.iter().find(|(k, _)| k == "reason").map(|(_, v)| crate::core::text::clean_text(v));
     let reason =
         reason.filter(|r| r.chars().count() >= 3).ok_or_else(|| UserError::new("channel-flow.reason-needed"))?;
     let reason = crate::core::reply::clip(&reason, 1000);
-    let now = cx.now();
-    let (status, action, told_key, you_key) = match decision {
-        Decision::HeadDecline => {
-            ("declined", "head-declined", "channel-flow.told-declined", "channel-flow.you-declined")
+    let status = to.to.as_str();
+    let (action, told_key, you_key) = match decision {
+        Decision::HeadDecline => ("head-declined", "channel-flow.told-declined", "channel-flow.you-declined"),
+        Decision::OfficerReject => ("rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected"),
+        Decision::OfficerChanges => {
+            ("changes-requested", "channel-flow.told-changes", "channel-flow.officer-asked-changes")
         }
-        Decision::OfficerReject => {
-            ("rejected", "rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected")
-        }
-        Decision::OfficerChanges => (
-            "changes_requested",
-            "changes-requested",
-            "channel-flow.told-changes",
-            "channel-flow.officer-asked-changes",
-        ),
         _ => return Err(UserError::new("common.expired").into()),
     };
     let mut conv = conversation_of(&row)?;
@@ -620,16 +685,10 @@ pub async fn reason_submitted(
     } else {
         change.decided_by = Some(actor.user_id);
     }
-    if !cx.store.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
-        return Err(UserError::new("channel-flow.changed-meanwhile").into());
-    }
-    cx.store.log_channel_event(row.id, now, actor.user_id, action, &reason).await?;
-    cancel_approval(cx, row.id).await?;
     let req_locale = cx.store.locale_of(row.requester_id).await?;
     let mut effects =
         vec![Effect::dm(row.requester_id, decided_message(req_locale, told_key, &row, actor, Some(&reason)))];
     if decision == Decision::OfficerChanges {
-        schedule_idle(cx, row.id).await?;
         effects.push(Effect::dm(row.requester_id, render(script(), &conv, req_locale, row.id)));
     } else if decision == Decision::OfficerReject {
         if let Some(head) = row.head_id {
@@ -637,11 +696,24 @@ pub async fn reason_submitted(
             effects.push(Effect::dm(head, decided_message(l, told_key, &row, actor, Some(&reason))));
         }
     }
+    let mut step = cx.step().await?;
+    let now = step.now();
+    if !step.tx.update_channel_request(row.id, &row.status, row.version, &change, now).await? {
+        return Err(UserError::new("channel-flow.changed-meanwhile").into());
+    }
+    step.tx.log_channel_event(row.id, now, actor.user_id, action, &reason).await?;
+    cancel_approval(&mut step, row.id).await?;
+    if decision == Decision::OfficerChanges {
+        schedule_idle(&mut step, row.id).await?;
+    }
+    let outcome = step
+        .commit(Outcome::with_effects(
+            Reply::Update(decided_message(actor.locale, you_key, &row, actor, Some(&reason))),
+            effects,
+        ))
+        .await?;
     info!(request = row.id, action, "channel request decided");
-    Ok(Outcome::with_effects(
-        Reply::Update(decided_message(actor.locale, you_key, &row, actor, Some(&reason))),
-        effects,
-    ))
+    Ok(outcome)
 }
 
 /// Runs a `nc.*` timer.
@@ -649,7 +721,6 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
     let Some(row) = cx.store.channel_request(id).await? else {
         return Ok(Outcome::reply(Reply::Nothing));
     };
-    let now = cx.now();
     let nothing = Outcome::reply(Reply::Nothing);
     match kind {
         timers::REMIND if OPEN.contains(&row.status.as_str()) => {
@@ -667,20 +738,23 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
             };
             Ok(Outcome::with_effects(Reply::Nothing, vec![Effect::dm(row.requester_id, msg)]))
         }
-        timers::EXPIRE if OPEN.contains(&row.status.as_str()) => {
-            let change = RequestChange { status: Some("expired"), ..RequestChange::default() };
-            if !cx.store.update_channel_request(id, &row.status, row.version, &change, now).await? {
-                return Ok(nothing);
-            }
-            cx.store.log_channel_event(id, now, 0, "expired", "").await?;
+        timers::EXPIRE if approval::decide(status_of(&row)?, Who::BOT, Act::Expire).is_ok() => {
             let l = cx.store.locale_of(row.requester_id).await?;
-            Ok(Outcome::with_effects(
+            let mut step = cx.step().await?;
+            let now = step.now();
+            let change = RequestChange { status: Some(Status::Expired.as_str()), ..RequestChange::default() };
+            if !step.tx.update_channel_request(id, &row.status, row.version, &change, now).await? {
+                return step.commit(nothing).await;
+            }
+            step.tx.log_channel_event(id, now, 0, "expired", "").await?;
+            step.commit(Outcome::with_effects(
                 Reply::Nothing,
                 vec![Effect::dm(
                     row.requester_id,
                     Message::text(t(l, "channel-flow.expired", &[("reference", &reference(&row))])),
                 )],
             ))
+            .await
         }
         timers::APPROVAL_REMIND => {
             let conv = conversation_of(&row)?;
@@ -702,10 +776,11 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
                 ("awaiting_officer", _) => to_officers(cx, &row, &conv, note).await?,
                 _ => Vec::new(),
             };
+            let mut step = cx.step().await?;
             if !effects.is_empty() {
-                cx.store.log_channel_event(id, now, 0, "reminded", &row.status).await?;
+                step.tx.log_channel_event(id, step.now(), 0, "reminded", &row.status).await?;
             }
-            Ok(Outcome::with_effects(Reply::Nothing, effects))
+            step.commit(Outcome::with_effects(Reply::Nothing, effects)).await
         }
         timers::ESCALATE => escalate(cx, row).await,
         _ => Ok(nothing),
@@ -715,18 +790,9 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
 /// The approver did not act: the head's step goes to the communications officers, theirs to the
 /// admin who set the bot up.
 async fn escalate(cx: &Ctx<'_>, row: ChannelRequestRow) -> HandlerResult<Outcome> {
-    let now = cx.now();
     let conv = conversation_of(&row)?;
     match row.status.as_str() {
         "awaiting_head" => {
-            let change =
-                RequestChange { status: Some("awaiting_officer"), escalated: Some(true), ..RequestChange::default() };
-            if !cx.store.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
-                return Ok(Outcome::reply(Reply::Nothing));
-            }
-            cx.store.log_channel_event(row.id, now, 0, "escalated", "head did not answer").await?;
-            crate::metrics::global().escalation("channel-head");
-            schedule_approval(cx, row.id).await?;
             let head = row.head_id.map(|h| format!("<@{h}>")).unwrap_or_default();
             let note = Some(t(Locale::Nn, "channel-flow.escalated-from-head", &[("head", &head)]));
             let mut effects = to_officers(cx, &row, &conv, note).await?;
@@ -735,7 +801,18 @@ async fn escalate(cx: &Ctx<'_>, row: ChannelRequestRow) -> HandlerResult<Outcome
                 row.requester_id,
                 Message::text(t(l, "channel-flow.told-escalated", &[("reference", &reference(&row))])),
             ));
-            Ok(Outcome::with_effects(Reply::Nothing, effects))
+            let mut step = cx.step().await?;
+            let now = step.now();
+            let change =
+                RequestChange { status: Some("awaiting_officer"), escalated: Some(true), ..RequestChange::default() };
+            if !step.tx.update_channel_request(row.id, "awaiting_head", row.version, &change, now).await? {
+                return step.commit(Outcome::reply(Reply::Nothing)).await;
+            }
+            step.tx.log_channel_event(row.id, now, 0, "escalated", "head did not answer").await?;
+            schedule_approval(&mut step, row.id).await?;
+            let outcome = step.commit(Outcome::with_effects(Reply::Nothing, effects)).await?;
+            crate::metrics::global().escalation("channel-head");
+            Ok(outcome)
         }
         "awaiting_officer" => {
             let admin = cx
@@ -745,18 +822,23 @@ async fn escalate(cx: &Ctx<'_>, row: ChannelRequestRow) -> HandlerResult<Outcome
                 .into_iter()
                 .find(|(k, ..)| k == crate::org::COMMUNICATIONS_ROLE)
                 .map(|(_, _, by, _)| by);
-            cx.store.log_channel_event(row.id, now, 0, "escalated", "officers did not answer").await?;
+            let mut effects = Vec::new();
+            if let Some(admin) = admin {
+                let l = cx.store.locale_of(admin).await?;
+                let msg = Message {
+                    content: Some(t(l, "channel-flow.escalated-to-admin", &[("reference", &reference(&row))])),
+                    embeds: vec![request_embed(&row, &conv, l, "channel-flow.request-title")],
+                    components: Vec::new(),
+                    ephemeral: false,
+                    attachments: Vec::new(),
+                };
+                effects.push(Effect::dm(admin, msg));
+            }
+            let mut step = cx.step().await?;
+            step.tx.log_channel_event(row.id, step.now(), 0, "escalated", "officers did not answer").await?;
+            let outcome = step.commit(Outcome::with_effects(Reply::Nothing, effects)).await?;
             crate::metrics::global().escalation("channel-officers");
-            let Some(admin) = admin else { return Ok(Outcome::reply(Reply::Nothing)) };
-            let l = cx.store.locale_of(admin).await?;
-            let msg = Message {
-                content: Some(t(l, "channel-flow.escalated-to-admin", &[("reference", &reference(&row))])),
-                embeds: vec![request_embed(&row, &conv, l, "channel-flow.request-title")],
-                components: Vec::new(),
-                ephemeral: false,
-                attachments: Vec::new(),
-            };
-            Ok(Outcome::with_effects(Reply::Nothing, vec![Effect::dm(admin, msg)]))
+            Ok(outcome)
         }
         _ => Ok(Outcome::reply(Reply::Nothing)),
     }

@@ -72,7 +72,9 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
             if employee == manager {
                 return Err(UserError::new("setup.manager-self").into());
             }
-            cx.store.set_manager(guild, *employee, *manager, actor.user_id, now).await?;
+            let mut step = cx.step().await?;
+            step.tx.set_manager(guild, *employee, *manager, actor.user_id, now).await?;
+            step.commit(Outcome::reply(Reply::Nothing)).await?;
             tracing::info!(guild, employee, manager, by = actor.user_id, "line manager recorded");
             Ok(Outcome::ephemeral(t(
                 locale,
@@ -85,7 +87,9 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
                 return Err(UserError::new("setup.missing-option").arg("option", "user").into());
             };
             let remove = matches!(cmd.option("remove"), Some(OptionValue::Bool(true)));
-            cx.store.set_alternate(guild, *user, remove, actor.user_id, now).await?;
+            let mut step = cx.step().await?;
+            step.tx.set_alternate(guild, *user, remove, actor.user_id, now).await?;
+            step.commit(Outcome::reply(Reply::Nothing)).await?;
             tracing::info!(guild, user, remove, by = actor.user_id, "alternate recipient changed");
             let key = if remove { "setup.alternate-removed" } else { "setup.alternate-added" };
             Ok(Outcome::ephemeral(t(locale, key, &[("user", &format!("<@{user}>"))])))
@@ -234,6 +238,8 @@ impl ImportReport {
 pub async fn import_managers(cx: &Ctx<'_>, guild: u64, text: &str, by: u64) -> HandlerResult<ImportReport> {
     let mut report = ImportReport::default();
     let now = cx.now();
+    // Every line is read (and every name looked up) first; the register changes in one step.
+    let mut pairs = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim().trim_start_matches('\u{feff}');
@@ -253,13 +259,16 @@ pub async fn import_managers(cx: &Ctx<'_>, guild: u64, text: &str, by: u64) -> H
         let manager = person(cx, guild, fields[1]).await?;
         match (employee, manager) {
             (Ok(e), Ok(m)) if e == m => report.skipped.push((n, "setup.import-why-same", String::new())),
-            (Ok(e), Ok(m)) => {
-                cx.store.set_manager(guild, e, m, by, now).await?;
-                report.imported += 1;
-            }
+            (Ok(e), Ok(m)) => pairs.push((e, m)),
             (Err((key, name)), _) | (_, Err((key, name))) => report.skipped.push((n, key, name)),
         }
     }
+    let mut step = cx.step().await?;
+    for (e, m) in pairs {
+        step.tx.set_manager(guild, e, m, by, now).await?;
+        report.imported += 1;
+    }
+    step.commit(Outcome::reply(Reply::Nothing)).await?;
     tracing::info!(guild, imported = report.imported, skipped = report.skipped.len(), by, "manager register imported");
     Ok(report)
 }
@@ -290,20 +299,25 @@ async fn person(cx: &Ctx<'_>, guild: u64, field: &str) -> HandlerResult<Result<u
 /// The commands of this feature: `/setup`, for admins.
 pub fn commands() -> Vec<crate::core::commands::CommandSpec> {
     use crate::core::commands::{CommandSpec, OptionKind, OptionSpec};
-    let sub =
-        |name: &'static str, options| crate::core::commands::subcommand(name, format!("cmd.setup.{name}"), options);
+    let sub = crate::core::commands::subcommand;
     vec![CommandSpec {
         name: "setup",
         description_key: "cmd.setup.description".into(),
         options: vec![
-            sub("communications-role", vec![OptionSpec::new(OptionKind::Role, "role", "cmd.setup.role").required()]),
+            sub(
+                "communications-role",
+                "cmd.setup.communications-role",
+                vec![OptionSpec::new(OptionKind::Role, "role", "cmd.setup.role").required()],
+            ),
             sub(
                 "review-channel",
+                "cmd.setup.review-channel",
                 vec![OptionSpec::new(OptionKind::Channel, "channel", "cmd.setup.channel").required()],
             ),
-            sub("show", Vec::new()),
+            sub("show", "cmd.setup.show", Vec::new()),
             sub(
                 "manager",
+                "cmd.setup.manager",
                 vec![
                     OptionSpec::new(OptionKind::User, "employee", "cmd.setup.employee").required(),
                     OptionSpec::new(OptionKind::User, "manager", "cmd.setup.manager-user").required(),
@@ -311,14 +325,16 @@ pub fn commands() -> Vec<crate::core::commands::CommandSpec> {
             ),
             sub(
                 "alternate",
+                "cmd.setup.alternate",
                 vec![
                     OptionSpec::new(OptionKind::User, "user", "cmd.setup.alternate-user").required(),
                     OptionSpec::new(OptionKind::Bool, "remove", "cmd.setup.alternate-remove"),
                 ],
             ),
-            sub("managers", Vec::new()),
+            sub("managers", "cmd.setup.managers", Vec::new()),
             sub(
                 "import-managers",
+                "cmd.setup.import-managers",
                 vec![OptionSpec::new(OptionKind::Attachment, "file", "cmd.setup.import-file").required()],
             ),
         ],

@@ -27,9 +27,26 @@ pub(crate) const CHANNEL_REQUESTS: Trail = Trail { table: "channel_request_event
 pub(crate) const THREAT_REPORTS: Trail = Trail { table: "threat_report_events", subject: "report_id" };
 
 impl Store {
+    /// A subject's trail, oldest first.
+    pub(crate) async fn events(&self, trail: Trail, subject_id: i64) -> sqlx::Result<Vec<AuditEvent>> {
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(&format!(
+            "SELECT at, actor_id, action, detail FROM {} WHERE {} = $1 ORDER BY at, id",
+            trail.table, trail.subject
+        ))
+        .bind(subject_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEvent { at: r.0, actor_id: id::from_db(r.1), action: r.2, detail: r.3 })
+            .collect())
+    }
+}
+
+impl super::tx::Tx {
     /// Appends to a trail.
     pub(crate) async fn append_event(
-        &self,
+        &mut self,
         trail: Trail,
         subject_id: i64,
         at: i64,
@@ -46,23 +63,8 @@ impl Store {
         .bind(id::to_db(actor_id))
         .bind(action)
         .bind(detail)
-        .execute(self.pool())
+        .execute(self.conn()?)
         .await?;
         Ok(())
-    }
-
-    /// A subject's trail, oldest first.
-    pub(crate) async fn events(&self, trail: Trail, subject_id: i64) -> sqlx::Result<Vec<AuditEvent>> {
-        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(&format!(
-            "SELECT at, actor_id, action, detail FROM {} WHERE {} = $1 ORDER BY at, id",
-            trail.table, trail.subject
-        ))
-        .bind(subject_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEvent { at: r.0, actor_id: id::from_db(r.1), action: r.2, detail: r.3 })
-            .collect())
     }
 }

@@ -82,40 +82,6 @@ pub struct RequestChange<'a> {
 }
 
 impl Store {
-    /// The next number of a yearly sequence (`KANAL-2026`), atomically on both backends.
-    pub async fn next_number(&self, counter: &str) -> sqlx::Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "INSERT INTO counters (name, value) VALUES ($1, 1) \
-             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
-        )
-        .bind(counter)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(n)
-    }
-
-    /// Creates a draft request; returns its id.
-    pub async fn create_channel_request(
-        &self,
-        guild_id: u64,
-        requester_id: u64,
-        conversation: &str,
-        now: i64,
-    ) -> sqlx::Result<i64> {
-        let (rid,): (i64,) = sqlx::query_as(
-            "INSERT INTO channel_requests (guild_id, requester_id, status, conversation, created_at, updated_at) \
-             VALUES ($1, $2, 'draft', $3, $4, $4) RETURNING id",
-        )
-        .bind(id::to_db(guild_id))
-        .bind(id::to_db(requester_id))
-        .bind(conversation)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        self.log_channel_event(rid, now, requester_id, "started", "").await?;
-        Ok(rid)
-    }
-
     /// One request by id.
     pub async fn channel_request(&self, request_id: i64) -> sqlx::Result<Option<ChannelRequestRow>> {
         let r: Option<Row> = sqlx::query_as(&format!("SELECT {COLS} FROM channel_requests WHERE id = $1"))
@@ -163,10 +129,61 @@ impl Store {
         Ok(rows.into_iter().map(row).collect())
     }
 
+    /// A request's audit trail, oldest first.
+    pub async fn channel_events(&self, request_id: i64) -> sqlx::Result<Vec<ChannelEvent>> {
+        self.events(super::audit::CHANNEL_REQUESTS, request_id).await
+    }
+}
+
+/// Statuses are fixed words from the code, never user input; they are inlined as literals.
+fn status_list(statuses: &[&str]) -> String {
+    statuses
+        .iter()
+        .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl super::tx::Tx {
+    /// The next number of a yearly sequence (`KANAL-2026`), atomically on both backends.
+    pub async fn next_number(&mut self, counter: &str) -> sqlx::Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        )
+        .bind(counter)
+        .fetch_one(self.conn()?)
+        .await?;
+        Ok(n)
+    }
+
+    /// Creates a draft request; returns its id.
+    pub async fn create_channel_request(
+        &mut self,
+        guild_id: u64,
+        requester_id: u64,
+        conversation: &str,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let (rid,): (i64,) = sqlx::query_as(
+            "INSERT INTO channel_requests (guild_id, requester_id, status, conversation, created_at, updated_at) \
+             VALUES ($1, $2, 'draft', $3, $4, $4) RETURNING id",
+        )
+        .bind(id::to_db(guild_id))
+        .bind(id::to_db(requester_id))
+        .bind(conversation)
+        .bind(now)
+        .fetch_one(self.conn()?)
+        .await?;
+        self.log_channel_event(rid, now, requester_id, "started", "").await?;
+        Ok(rid)
+    }
+
     /// Changes a request if it is still in `expected_status` at `expected_version`. Returns
     /// false, changing nothing, when someone else changed it first.
     pub async fn update_channel_request(
-        &self,
+        &mut self,
         request_id: i64,
         expected_status: &str,
         expected_version: i64,
@@ -196,14 +213,14 @@ impl Store {
         .bind(request_id)
         .bind(expected_status)
         .bind(expected_version)
-        .execute(self.pool())
+        .execute(self.conn()?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Appends to a request's audit trail.
     pub async fn log_channel_event(
-        &self,
+        &mut self,
         request_id: i64,
         at: i64,
         actor_id: u64,
@@ -212,19 +229,4 @@ impl Store {
     ) -> sqlx::Result<()> {
         self.append_event(super::audit::CHANNEL_REQUESTS, request_id, at, actor_id, action, detail).await
     }
-
-    /// A request's audit trail, oldest first.
-    pub async fn channel_events(&self, request_id: i64) -> sqlx::Result<Vec<ChannelEvent>> {
-        self.events(super::audit::CHANNEL_REQUESTS, request_id).await
-    }
-}
-
-/// Statuses are fixed words from the code, never user input; they are inlined as literals.
-fn status_list(statuses: &[&str]) -> String {
-    statuses
-        .iter()
-        .filter(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

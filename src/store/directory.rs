@@ -259,21 +259,11 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// Sets a server setting, recording who set it.
+    /// Sets a server setting on its own (a step sets it through its [`super::tx::Tx`]).
     pub async fn set_setting(&self, guild_id: u64, key: &str, value: &str, by: u64, now: i64) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, key, value, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(id::to_db(guild_id))
-        .bind(key)
-        .bind(value)
-        .bind(id::to_db(by))
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.set_setting(guild_id, key, value, by, now).await?;
+        tx.commit().await
     }
 
     /// Every setting of a server, by key.
@@ -285,5 +275,24 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(|r| (r.0, r.1, id::from_db(r.2), r.3)).collect())
+    }
+}
+
+impl super::tx::Tx {
+    /// Sets a server setting, recording who set it.
+    pub async fn set_setting(&mut self, guild_id: u64, key: &str, value: &str, by: u64, now: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, key, value, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (guild_id, key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(id::to_db(guild_id))
+        .bind(key)
+        .bind(value)
+        .bind(id::to_db(by))
+        .bind(now)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
     }
 }

@@ -23,6 +23,10 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+/// The timer kind that runs the failure hook of an outbox row (the subject) that could not be
+/// delivered.
+pub const HOOK_TIMER: &str = "delivery.failed";
+
 /// A claimed timer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timer {
@@ -30,6 +34,8 @@ pub struct Timer {
     pub kind: String,
     pub subject_id: i64,
     pub due_at: i64,
+    /// Failed runs before this one.
+    pub attempts: i64,
 }
 
 type OutboxRow = (i64, String, i64, String, Option<String>, i64);
@@ -43,32 +49,6 @@ fn outbox_item(r: OutboxRow) -> OutboxItem {
 const OUTBOX_RETURNING: &str = "RETURNING id, kind, target, payload, on_failure, attempts";
 
 impl Store {
-    /// Stores a message to deliver; returns its id.
-    pub async fn enqueue(
-        &self,
-        target: OutboxTarget,
-        payload: &str,
-        on_failure: Option<&str>,
-        now: i64,
-    ) -> sqlx::Result<i64> {
-        let (kind, to) = match target {
-            OutboxTarget::User(u) => ("dm", u),
-            OutboxTarget::Channel(c) => ("channel", c),
-        };
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO outbox (kind, target, payload, on_failure, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        )
-        .bind(kind)
-        .bind(id::to_db(to))
-        .bind(payload)
-        .bind(on_failure)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(id)
-    }
-
     /// Claims up to `limit` due messages for `lease_ms`.
     pub async fn claim_outbox(&self, now: i64, lease_ms: i64, limit: i64) -> sqlx::Result<Vec<OutboxItem>> {
         let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
@@ -142,39 +122,13 @@ impl Store {
         Ok(n)
     }
 
-    /// Schedules a timer; returns its id.
-    pub async fn schedule(&self, kind: &str, subject_id: i64, due_at: i64, now: i64) -> sqlx::Result<i64> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO timers (kind, subject_id, due_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(kind)
-        .bind(subject_id)
-        .bind(due_at)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(id)
-    }
-
-    /// Cancels the open timers of a kind for a subject; returns how many.
-    pub async fn cancel_timers(&self, kind: &str, subject_id: i64, now: i64) -> sqlx::Result<u64> {
-        let done =
-            sqlx::query("UPDATE timers SET done_at = $1 WHERE kind = $2 AND subject_id = $3 AND done_at IS NULL")
-                .bind(now)
-                .bind(kind)
-                .bind(subject_id)
-                .execute(self.pool())
-                .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Claims up to `limit` due timers for `lease_ms`.
     pub async fn claim_timers(&self, now: i64, lease_ms: i64, limit: i64) -> sqlx::Result<Vec<Timer>> {
-        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(&format!(
+        let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(&format!(
             "UPDATE timers SET locked_until = $1 WHERE id IN \
              (SELECT id FROM timers WHERE done_at IS NULL AND due_at <= $2 AND locked_until < $2 \
               ORDER BY due_at, id LIMIT $3{}) \
-             AND done_at IS NULL AND locked_until < $2 RETURNING id, kind, subject_id, due_at",
+             AND done_at IS NULL AND locked_until < $2 RETURNING id, kind, subject_id, due_at, attempts",
             self.skip_locked()
         ))
         .bind(now + lease_ms)
@@ -182,7 +136,18 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|r| Timer { id: r.0, kind: r.1, subject_id: r.2, due_at: r.3 }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| Timer { id: r.0, kind: r.1, subject_id: r.2, due_at: r.3, attempts: r.4 })
+            .collect())
+    }
+
+    /// Schedules a timer on its own (a step schedules through its [`super::tx::Tx`]).
+    pub async fn schedule(&self, kind: &str, subject_id: i64, due_at: i64, now: i64) -> sqlx::Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = tx.schedule(kind, subject_id, due_at, now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Marks a timer done.
@@ -193,6 +158,46 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Gives up on a message like [`Store::outbox_failed`] and, in the same transaction,
+    /// schedules its failure hook as a timer of kind [`HOOK_TIMER`] (subject: the outbox row),
+    /// so that the hook runs even if this process stops right now. Returns the timer.
+    pub async fn outbox_failed_with_hook(&self, item_id: i64, now: i64, error: &str) -> sqlx::Result<i64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE outbox SET failed_at = $1, locked_until = 0, last_error = $2, payload = '' WHERE id = $3")
+            .bind(now)
+            .bind(error)
+            .bind(item_id)
+            .execute(tx.conn()?)
+            .await?;
+        let timer = tx.schedule(HOOK_TIMER, item_id, now, now).await?;
+        tx.commit().await?;
+        Ok(timer)
+    }
+
+    /// A timer's handler failed: it runs again at `retry_at`, and the failure is counted.
+    /// Returns the failures so far.
+    pub async fn timer_failed(&self, timer_id: i64, retry_at: i64, error: &str) -> sqlx::Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "UPDATE timers SET attempts = attempts + 1, due_at = $1, locked_until = 0, last_error = $2 \
+             WHERE id = $3 RETURNING attempts",
+        )
+        .bind(retry_at)
+        .bind(crate::core::reply::clip(error, 500))
+        .bind(timer_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// The failure hook of an outbox row.
+    pub async fn outbox_hook(&self, item_id: i64) -> sqlx::Result<Option<String>> {
+        let r: Option<(Option<String>,)> = sqlx::query_as("SELECT on_failure FROM outbox WHERE id = $1")
+            .bind(item_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(r.and_then(|r| r.0))
     }
 
     /// Open timers of a kind for a subject, by due time (for tests and `/channels request`).
@@ -214,5 +219,69 @@ impl Store {
             super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             super::Backend::Sqlite => "",
         }
+    }
+}
+
+impl super::tx::Tx {
+    /// Marks a timer done, within the step its handler wrote.
+    pub async fn finish_timer(&mut self, timer_id: i64, now: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE timers SET done_at = $1, locked_until = 0 WHERE id = $2")
+            .bind(now)
+            .bind(timer_id)
+            .execute(self.conn()?)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a message to deliver; returns its id.
+    pub async fn enqueue(
+        &mut self,
+        target: OutboxTarget,
+        payload: &str,
+        on_failure: Option<&str>,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let (kind, to) = match target {
+            OutboxTarget::User(u) => ("dm", u),
+            OutboxTarget::Channel(c) => ("channel", c),
+        };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO outbox (kind, target, payload, on_failure, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(kind)
+        .bind(id::to_db(to))
+        .bind(payload)
+        .bind(on_failure)
+        .bind(now)
+        .fetch_one(self.conn()?)
+        .await?;
+        Ok(id)
+    }
+
+    /// Schedules a timer; returns its id.
+    pub async fn schedule(&mut self, kind: &str, subject_id: i64, due_at: i64, now: i64) -> sqlx::Result<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO timers (kind, subject_id, due_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(kind)
+        .bind(subject_id)
+        .bind(due_at)
+        .bind(now)
+        .fetch_one(self.conn()?)
+        .await?;
+        Ok(id)
+    }
+
+    /// Cancels the open timers of a kind for a subject; returns how many.
+    pub async fn cancel_timers(&mut self, kind: &str, subject_id: i64, now: i64) -> sqlx::Result<u64> {
+        let done =
+            sqlx::query("UPDATE timers SET done_at = $1 WHERE kind = $2 AND subject_id = $3 AND done_at IS NULL")
+                .bind(now)
+                .bind(kind)
+                .bind(subject_id)
+                .execute(self.conn()?)
+                .await?;
+        Ok(done.rows_affected())
     }
 }

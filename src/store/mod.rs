@@ -10,6 +10,7 @@ pub mod directory;
 pub mod jobs;
 pub mod questions;
 pub mod reports;
+pub mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -45,6 +46,8 @@ pub struct Store {
     backend: Backend,
     /// Users' languages as this process last saw them (see [`Store::saw_locale`]).
     locales: std::sync::Arc<directory::LocaleCache>,
+    /// Write failures injected by fault tests (see [`Store::fail_write`]).
+    faults: std::sync::Arc<tx::Faults>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -89,7 +92,7 @@ impl Store {
             .connect_with(options)
             .await
             .context("could not connect to the database")?;
-        Ok(Store { pool, backend, locales: Default::default() })
+        Ok(Store { pool, backend, locales: Default::default(), faults: Default::default() })
     }
 
     /// Connects and applies pending migrations.

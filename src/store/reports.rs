@@ -110,39 +110,6 @@ fn report(r: &sqlx::any::AnyRow) -> sqlx::Result<ReportRow> {
 }
 
 impl Store {
-    /// Creates a draft report, with its evidence when given; returns its id.
-    pub async fn create_report(
-        &self,
-        guild_id: Option<u64>,
-        reporter_id: u64,
-        evidence: Option<(&EvidenceMeta, Option<&str>)>,
-        now: i64,
-    ) -> sqlx::Result<i64> {
-        let (meta, data) = match evidence {
-            Some((m, d)) => (Some(m), d),
-            None => (None, None),
-        };
-        let (rid,): (i64,) = sqlx::query_as(
-            "INSERT INTO threat_reports (guild_id, reporter_id, status, evidence_name, evidence_type, evidence_size, \
-             evidence_sha256, evidence_received_at, evidence_data, evidence_note, created_at, updated_at) \
-             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-        )
-        .bind(guild_id.map(id::to_db))
-        .bind(id::to_db(reporter_id))
-        .bind(meta.map(|m| m.filename.clone()))
-        .bind(meta.and_then(|m| m.content_type.clone()))
-        .bind(meta.map(|m| m.size))
-        .bind(meta.and_then(|m| m.sha256.clone()))
-        .bind(meta.map(|m| m.received_at))
-        .bind(data)
-        .bind(meta.map(|m| m.note.clone()).unwrap_or_default())
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        self.log_report_event(rid, now, reporter_id, "started", "").await?;
-        Ok(rid)
-    }
-
     /// One report by id.
     pub async fn report(&self, report_id: i64) -> sqlx::Result<Option<ReportRow>> {
         let r = sqlx::query(&format!("SELECT {COLS} FROM threat_reports WHERE id = $1"))
@@ -173,10 +140,106 @@ impl Store {
         Ok(r.and_then(|r| r.0))
     }
 
+    /// A report's audit trail, oldest first.
+    pub async fn report_events(&self, report_id: i64) -> sqlx::Result<Vec<ReportEvent>> {
+        self.events(super::audit::THREAT_REPORTS, report_id).await
+    }
+
+    /// A report's follow-up messages, oldest first.
+    pub async fn report_messages(&self, report_id: i64) -> sqlx::Result<Vec<ReportMessage>> {
+        let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT at, author_id, body FROM threat_report_messages WHERE report_id = $1 ORDER BY at, id",
+        )
+        .bind(report_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| ReportMessage { at: r.0, author_id: id::from_db(r.1), body: r.2 }).collect())
+    }
+
+    /// An employee's line manager in a server, or in any server when `guild_id` is `None`;
+    /// returns `(guild, manager)`.
+    pub async fn manager_of(&self, guild_id: Option<u64>, employee: u64) -> sqlx::Result<Option<(u64, u64)>> {
+        let r: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT guild_id, manager_id FROM org_managers WHERE employee_id = $1 AND ($2 IS NULL OR guild_id = $2) \
+             ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(id::to_db(employee))
+        .bind(guild_id.map(id::to_db))
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(r.map(|(g, m)| (id::from_db(g), id::from_db(m))))
+    }
+
+    /// A server's register: `(employee, manager)` pairs.
+    pub async fn managers(&self, guild_id: u64) -> sqlx::Result<Vec<(u64, u64)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT employee_id, manager_id FROM org_managers WHERE guild_id = $1 ORDER BY manager_id, employee_id",
+        )
+        .bind(id::to_db(guild_id))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(e, m)| (id::from_db(e), id::from_db(m))).collect())
+    }
+
+    /// A server's alternate recipients, in the order they were added.
+    pub async fn alternates(&self, guild_id: u64) -> sqlx::Result<Vec<u64>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT user_id FROM org_alternates WHERE guild_id = $1 ORDER BY added_at, user_id")
+                .bind(id::to_db(guild_id))
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|r| id::from_db(r.0)).collect())
+    }
+
+    /// The first server the bot knows a user from (for reports started in a DM).
+    pub async fn a_guild_of(&self, user_id: u64) -> sqlx::Result<Option<u64>> {
+        let r: Option<(i64,)> =
+            sqlx::query_as("SELECT guild_id FROM members WHERE user_id = $1 AND present = 1 ORDER BY guild_id LIMIT 1")
+                .bind(id::to_db(user_id))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(r.map(|r| id::from_db(r.0)))
+    }
+}
+
+impl super::tx::Tx {
+    /// Creates a draft report, with its evidence when given; returns its id.
+    pub async fn create_report(
+        &mut self,
+        guild_id: Option<u64>,
+        reporter_id: u64,
+        evidence: Option<(&EvidenceMeta, Option<&str>)>,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let (meta, data) = match evidence {
+            Some((m, d)) => (Some(m), d),
+            None => (None, None),
+        };
+        let (rid,): (i64,) = sqlx::query_as(
+            "INSERT INTO threat_reports (guild_id, reporter_id, status, evidence_name, evidence_type, evidence_size, \
+             evidence_sha256, evidence_received_at, evidence_data, evidence_note, created_at, updated_at) \
+             VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        )
+        .bind(guild_id.map(id::to_db))
+        .bind(id::to_db(reporter_id))
+        .bind(meta.map(|m| m.filename.clone()))
+        .bind(meta.and_then(|m| m.content_type.clone()))
+        .bind(meta.map(|m| m.size))
+        .bind(meta.and_then(|m| m.sha256.clone()))
+        .bind(meta.map(|m| m.received_at))
+        .bind(data)
+        .bind(meta.map(|m| m.note.clone()).unwrap_or_default())
+        .bind(now)
+        .fetch_one(self.conn()?)
+        .await?;
+        self.log_report_event(rid, now, reporter_id, "started", "").await?;
+        Ok(rid)
+    }
+
     /// Changes a report if it is still in `expected_status` at `expected_version`. Returns
     /// false, changing nothing, when someone else changed it first.
     pub async fn update_report(
-        &self,
+        &mut self,
         report_id: i64,
         expected_status: &str,
         expected_version: i64,
@@ -207,14 +270,14 @@ impl Store {
         .bind(report_id)
         .bind(expected_status)
         .bind(expected_version)
-        .execute(self.pool())
+        .execute(self.conn()?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Deletes a report's content: text, evidence bytes, note and follow-ups are wiped; the row
     /// stays as a record (reference, dates, evidence hash) with status `deleted`.
-    pub async fn wipe_report(&self, report_id: i64, expected_version: i64, now: i64) -> sqlx::Result<bool> {
+    pub async fn wipe_report(&mut self, report_id: i64, expected_version: i64, now: i64) -> sqlx::Result<bool> {
         let done = sqlx::query(
             "UPDATE threat_reports SET status = 'deleted', content = NULL, evidence_data = NULL, \
              handled_note = NULL, evidence_name = CASE WHEN evidence_name IS NULL THEN NULL ELSE '-' END, \
@@ -224,12 +287,12 @@ impl Store {
         .bind(now)
         .bind(report_id)
         .bind(expected_version)
-        .execute(self.pool())
+        .execute(self.conn()?)
         .await?;
         if done.rows_affected() == 1 {
             sqlx::query("UPDATE threat_report_messages SET body = NULL WHERE report_id = $1")
                 .bind(report_id)
-                .execute(self.pool())
+                .execute(self.conn()?)
                 .await?;
         }
         Ok(done.rows_affected() == 1)
@@ -237,7 +300,7 @@ impl Store {
 
     /// Appends to a report's audit trail (ids only, never content).
     pub async fn log_report_event(
-        &self,
+        &mut self,
         report_id: i64,
         at: i64,
         actor_id: u64,
@@ -247,36 +310,33 @@ impl Store {
         self.append_event(super::audit::THREAT_REPORTS, report_id, at, actor_id, action, detail).await
     }
 
-    /// A report's audit trail, oldest first.
-    pub async fn report_events(&self, report_id: i64) -> sqlx::Result<Vec<ReportEvent>> {
-        self.events(super::audit::THREAT_REPORTS, report_id).await
-    }
-
     /// Stores a sealed follow-up message.
-    pub async fn add_report_message(&self, report_id: i64, at: i64, author_id: u64, body: &str) -> sqlx::Result<()> {
+    pub async fn add_report_message(
+        &mut self,
+        report_id: i64,
+        at: i64,
+        author_id: u64,
+        body: &str,
+    ) -> sqlx::Result<()> {
         sqlx::query("INSERT INTO threat_report_messages (report_id, at, author_id, body) VALUES ($1, $2, $3, $4)")
             .bind(report_id)
             .bind(at)
             .bind(id::to_db(author_id))
             .bind(body)
-            .execute(self.pool())
+            .execute(self.conn()?)
             .await?;
         Ok(())
     }
 
-    /// A report's follow-up messages, oldest first.
-    pub async fn report_messages(&self, report_id: i64) -> sqlx::Result<Vec<ReportMessage>> {
-        let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT at, author_id, body FROM threat_report_messages WHERE report_id = $1 ORDER BY at, id",
-        )
-        .bind(report_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|r| ReportMessage { at: r.0, author_id: id::from_db(r.1), body: r.2 }).collect())
-    }
-
     /// Records (or replaces) an employee's line manager.
-    pub async fn set_manager(&self, guild_id: u64, employee: u64, manager: u64, by: u64, now: i64) -> sqlx::Result<()> {
+    pub async fn set_manager(
+        &mut self,
+        guild_id: u64,
+        employee: u64,
+        manager: u64,
+        by: u64,
+        now: i64,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "INSERT INTO org_managers (guild_id, employee_id, manager_id, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, employee_id) DO UPDATE SET \
@@ -287,38 +347,20 @@ impl Store {
         .bind(id::to_db(manager))
         .bind(id::to_db(by))
         .bind(now)
-        .execute(self.pool())
+        .execute(self.conn()?)
         .await?;
         Ok(())
     }
 
-    /// An employee's line manager in a server, or in any server when `guild_id` is `None`;
-    /// returns `(guild, manager)`.
-    pub async fn manager_of(&self, guild_id: Option<u64>, employee: u64) -> sqlx::Result<Option<(u64, u64)>> {
-        let r: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT guild_id, manager_id FROM org_managers WHERE employee_id = $1 AND ($2 IS NULL OR guild_id = $2) \
-             ORDER BY updated_at DESC LIMIT 1",
-        )
-        .bind(id::to_db(employee))
-        .bind(guild_id.map(id::to_db))
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(r.map(|(g, m)| (id::from_db(g), id::from_db(m))))
-    }
-
-    /// A server's register: `(employee, manager)` pairs.
-    pub async fn managers(&self, guild_id: u64) -> sqlx::Result<Vec<(u64, u64)>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT employee_id, manager_id FROM org_managers WHERE guild_id = $1 ORDER BY manager_id, employee_id",
-        )
-        .bind(id::to_db(guild_id))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows.into_iter().map(|(e, m)| (id::from_db(e), id::from_db(m))).collect())
-    }
-
     /// Adds (or, with `remove`, removes) an alternate recipient.
-    pub async fn set_alternate(&self, guild_id: u64, user: u64, remove: bool, by: u64, now: i64) -> sqlx::Result<()> {
+    pub async fn set_alternate(
+        &mut self,
+        guild_id: u64,
+        user: u64,
+        remove: bool,
+        by: u64,
+        now: i64,
+    ) -> sqlx::Result<()> {
         let q = if remove {
             "DELETE FROM org_alternates WHERE guild_id = $1 AND user_id = $2 AND $3 = $3 AND $4 = $4"
         } else {
@@ -330,28 +372,8 @@ impl Store {
             .bind(id::to_db(user))
             .bind(id::to_db(by))
             .bind(now)
-            .execute(self.pool())
+            .execute(self.conn()?)
             .await?;
         Ok(())
-    }
-
-    /// A server's alternate recipients, in the order they were added.
-    pub async fn alternates(&self, guild_id: u64) -> sqlx::Result<Vec<u64>> {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT user_id FROM org_alternates WHERE guild_id = $1 ORDER BY added_at, user_id")
-                .bind(id::to_db(guild_id))
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.into_iter().map(|r| id::from_db(r.0)).collect())
-    }
-
-    /// The first server the bot knows a user from (for reports started in a DM).
-    pub async fn a_guild_of(&self, user_id: u64) -> sqlx::Result<Option<u64>> {
-        let r: Option<(i64,)> =
-            sqlx::query_as("SELECT guild_id FROM members WHERE user_id = $1 AND present = 1 ORDER BY guild_id LIMIT 1")
-                .bind(id::to_db(user_id))
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(r.map(|r| id::from_db(r.0)))
     }
 }

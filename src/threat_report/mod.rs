@@ -5,6 +5,7 @@
 
 /// The sealing of reports lives in [`crate::crypto`] (the outbox uses it too).
 pub use crate::crypto;
+pub mod decide;
 pub mod ids;
 pub mod workflow;
 

@@ -21,6 +21,7 @@ use crate::crypto::sha256_hex;
 use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::store::reports::{EvidenceMeta, ReportChange, ReportRow};
+use crate::threat_report::decide::{decide, Allowed, Asked, Refusal, Status, Who};
 use crate::threat_report::ids::{self, Action, Form, ReportId};
 use crate::threat_report::{ReportContent, MAX_EVIDENCE_BYTES, MAX_ONGOING, MAX_WHAT, MAX_WHEN, MAX_WHERE};
 
@@ -48,36 +49,37 @@ fn content_of(cx: &Ctx<'_>, row: &ReportRow) -> HandlerResult<ReportContent> {
 }
 
 fn status_text(locale: Locale, status: &str) -> String {
-    t(locale, &format!("report.status-{status}"), &[])
+    t(locale, Status::parse(status).map_or("common.unknown", Status::text_key), &[])
 }
 
 fn mention(user: u64) -> String {
     format!("<@{user}>")
 }
 
-/// Who may do what to a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
-    Reporter,
-    Recipient,
-    Either,
-}
-
-/// Refuses anyone but the addressed people; the attempt is logged (ids only) and recorded.
-async fn check(cx: &Ctx<'_>, actor: &Actor, row: &ReportRow, who: Who, action: &str) -> HandlerResult<()> {
-    let reporter = row.reporter_id == actor.user_id;
-    let recipient = row.recipient_id == Some(actor.user_id) && row.status != "draft";
-    let ok = match who {
-        Who::Reporter => reporter,
-        Who::Recipient => recipient,
-        Who::Either => reporter || recipient,
-    };
-    if !ok {
-        warn!(report = row.id, user = actor.user_id, action, "refused access to a threat report");
-        cx.store.log_report_event(row.id, cx.now(), actor.user_id, "refused", action).await?;
-        return Err(UserError::new("report.not-yours").into());
+/// Asks the rules ([`decide`]) whether `actor` may do `asked` to the report. A refusal is
+/// explained; an outsider's attempt is logged (ids only) and recorded in a step of its own, and
+/// they learn nothing about the report.
+async fn allow(cx: &Ctx<'_>, actor: &Actor, row: &ReportRow, asked: Asked) -> HandlerResult<Allowed> {
+    let status = Status::parse(&row.status)
+        .ok_or_else(|| anyhow::anyhow!("report {} has an unknown status {:?}", row.id, row.status))?;
+    let who = Who::of(actor.user_id, row.reporter_id, row.recipient_id, status);
+    match decide(status, who, asked) {
+        Ok(allowed) => Ok(allowed),
+        Err(Refusal::NotYours) => {
+            warn!(report = row.id, user = actor.user_id, action = asked.word(), "refused access to a threat report");
+            let mut step = cx.step().await?;
+            step.tx.log_report_event(row.id, step.now(), actor.user_id, "refused", asked.word()).await?;
+            step.commit(Outcome::reply(Reply::Nothing)).await?;
+            Err(UserError::new("report.not-yours").into())
+        }
+        Err(Refusal::WrongState) => Err(UserError::new("report.wrong-state")
+            .arg("reference", reference(row))
+            .arg("status", status_text(actor.locale, &row.status))
+            .into()),
+        Err(Refusal::AlreadyAcknowledged) => {
+            Err(UserError::new("report.already-acknowledged").arg("reference", reference(row)).into())
+        }
     }
-    Ok(())
 }
 
 // ----- intake -----
@@ -113,14 +115,13 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
         Some((g, m)) => (Some(g), Some(m)),
         None => (actor.guild_id.or(cx.store.a_guild_of(actor.user_id).await?), None),
     };
+    let effects = if manager.is_none() { gap_notices(cx, guild, actor.user_id).await? } else { Vec::new() };
+    let mut step = cx.step().await?;
     let id =
-        cx.store.create_report(guild, actor.user_id, evidence.as_ref().map(|(m, d)| (m, d.as_deref())), now).await?;
-    let mut effects = Vec::new();
+        step.tx.create_report(guild, actor.user_id, evidence.as_ref().map(|(m, d)| (m, d.as_deref())), now).await?;
     if manager.is_none() {
-        effects = gap_notices(cx, guild, actor.user_id).await?;
-        cx.store.log_report_event(id, now, 0, "register-gap", &format!("admins:{}", effects.len())).await?;
+        step.tx.log_report_event(id, now, 0, "register-gap", &format!("admins:{}", effects.len())).await?;
     }
-    info!(report = id, evidence = evidence.is_some(), "threat report started");
     let mut text = t(locale, "report.police", &[]);
     text.push_str("\n\n");
     text.push_str(&t(locale, "report.intro", &[]));
@@ -143,7 +144,9 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
         ephemeral: true,
         attachments: Vec::new(),
     };
-    Ok(Outcome::with_effects(Reply::Message(msg), effects))
+    let outcome = step.commit(Outcome::with_effects(Reply::Message(msg), effects)).await?;
+    info!(report = id, evidence = evidence.is_some(), "threat report started");
+    Ok(outcome)
 }
 
 /// The admins of a server are told that someone has no line manager on record (no content).
@@ -180,40 +183,52 @@ fn evidence_line(locale: Locale, e: &EvidenceMeta) -> String {
 }
 
 fn report_modal(locale: Locale, id: i64, c: &ReportContent) -> Modal {
-    let input = |cid: &str, key: &str, paragraph: bool, required: bool, max: u16, value: &str| TextInput {
-        custom_id: cid.into(),
-        label: clip(&t(locale, key, &[("max", &max.to_string())]), limits::TEXT_INPUT_LABEL),
-        paragraph,
-        required,
-        min_length: None,
-        max_length: Some(max),
-        placeholder: Some(clip(&t(locale, &format!("{key}-hint"), &[]), limits::TEXT_INPUT_PLACEHOLDER)),
-        value: (!value.is_empty()).then(|| clip(value, usize::from(max))),
-    };
+    let input =
+        |cid: &str, (key, hint): (&str, &str), paragraph: bool, required: bool, max: u16, value: &str| TextInput {
+            custom_id: cid.into(),
+            label: clip(&t(locale, key, &[("max", &max.to_string())]), limits::TEXT_INPUT_LABEL),
+            paragraph,
+            required,
+            min_length: None,
+            max_length: Some(max),
+            placeholder: Some(clip(&t(locale, hint, &[]), limits::TEXT_INPUT_PLACEHOLDER)),
+            value: (!value.is_empty()).then(|| clip(value, usize::from(max))),
+        };
     Modal {
         custom_id: ReportId::Form { report: id, form: Form::Report }.format(),
         title: clip(&t(locale, "report.modal-title", &[]), limits::MODAL_TITLE),
         inputs: vec![
-            input("what", "report.field-what", true, true, MAX_WHAT, &c.what),
-            input("where", "report.field-where", true, false, MAX_WHERE, &c.place),
-            input("when", "report.field-when", false, false, MAX_WHEN, &c.when),
-            input("ongoing", "report.field-ongoing", false, false, MAX_ONGOING, &c.ongoing),
+            input("what", ("report.field-what", "report.field-what-hint"), true, true, MAX_WHAT, &c.what),
+            input("where", ("report.field-where", "report.field-where-hint"), true, false, MAX_WHERE, &c.place),
+            input("when", ("report.field-when", "report.field-when-hint"), false, false, MAX_WHEN, &c.when),
+            input(
+                "ongoing",
+                ("report.field-ongoing", "report.field-ongoing-hint"),
+                false,
+                false,
+                MAX_ONGOING,
+                &c.ongoing,
+            ),
         ],
     }
 }
 
 fn reply_modal(locale: Locale, id: i64, form: Form) -> Modal {
     let form_id = ReportId::Form { report: id, form }.format();
-    let form = form.as_str();
-    let key = if form == "handle" { "report.handle-label" } else { "report.reply-label" };
+    let handle = form == Form::Handle;
+    let (key, title) = if handle {
+        ("report.handle-label", "report.handle-title")
+    } else {
+        ("report.reply-label", "report.reply-title")
+    };
     Modal {
         custom_id: form_id,
-        title: clip(&t(locale, &format!("report.{form}-title"), &[]), limits::MODAL_TITLE),
+        title: clip(&t(locale, title, &[]), limits::MODAL_TITLE),
         inputs: vec![TextInput {
             custom_id: "text".into(),
             label: clip(&t(locale, key, &[]), limits::TEXT_INPUT_LABEL),
             paragraph: true,
-            required: form != "handle",
+            required: !handle,
             min_length: None,
             max_length: Some(1800),
             placeholder: None,
@@ -233,6 +248,7 @@ pub async fn component(
     let row = load(cx, id).await?;
     let locale = actor.locale;
     let action_word = action.as_str();
+    allow(cx, actor, &row, Asked::Button(action)).await?;
     match action {
         Action::Privacy => Ok(Outcome::ephemeral(t(
             locale,
@@ -240,23 +256,20 @@ pub async fn component(
             &[("days", &(cx.timings.report_retention_ms / crate::clock::DAY).to_string())],
         ))),
         Action::Write | Action::Edit => {
-            check(cx, actor, &row, Who::Reporter, action_word).await?;
-            require_status(&row, &["draft"], locale)?;
             Ok(Outcome::reply(Reply::Modal(report_modal(locale, id, &content_of(cx, &row)?))))
         }
         Action::Cancel => {
-            check(cx, actor, &row, Who::Reporter, action_word).await?;
-            require_status(&row, &["draft"], locale)?;
+            let mut step = cx.step().await?;
+            let now = step.now();
             let change = ReportChange { status: Some("cancelled"), ..ReportChange::default() };
-            if cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
-                cx.store.wipe_report(id, row.version + 1, cx.now()).await?;
-                cx.store.log_report_event(id, cx.now(), actor.user_id, "cancelled", "").await?;
+            if step.tx.update_report(id, "draft", row.version, &change, now).await? {
+                step.tx.wipe_report(id, row.version + 1, now).await?;
+                step.tx.log_report_event(id, now, actor.user_id, "cancelled", "").await?;
             }
-            Ok(Outcome::reply(Reply::Update(Message::ephemeral_text(t(locale, "report.cancelled", &[])))))
+            step.commit(Outcome::reply(Reply::Update(Message::ephemeral_text(t(locale, "report.cancelled", &[])))))
+                .await
         }
         Action::Alternate | Action::Pick => {
-            check(cx, actor, &row, Who::Reporter, action_word).await?;
-            require_status(&row, &["draft"], locale)?;
             let chosen: u64 =
                 values.first().and_then(|v| v.parse().ok()).ok_or_else(|| UserError::new("common.expired"))?;
             if chosen == actor.user_id {
@@ -276,39 +289,29 @@ pub async fn component(
             if action == Action::Pick {
                 change.manager_id = Some(chosen);
             }
-            if !cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
+            // The preview shows the row as this step writes it.
+            let version = row.version;
+            let written = ReportRow {
+                recipient_id: Some(chosen),
+                manager_id: if action == Action::Pick { Some(chosen) } else { row.manager_id },
+                version: version + 1,
+                ..row
+            };
+            let shown = preview(cx, &written, locale).await?;
+            let mut step = cx.step().await?;
+            let now = step.now();
+            if !step.tx.update_report(id, "draft", version, &change, now).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            cx.store.log_report_event(id, cx.now(), actor.user_id, action_word, &chosen.to_string()).await?;
-            let row = load(cx, id).await?;
-            Ok(Outcome::reply(Reply::Update(preview(cx, &row, locale).await?)))
+            step.tx.log_report_event(id, now, actor.user_id, action_word, &chosen.to_string()).await?;
+            step.commit(Outcome::reply(Reply::Update(shown))).await
         }
-        Action::Send => {
-            check(cx, actor, &row, Who::Reporter, action_word).await?;
-            send(cx, actor, row).await
-        }
-        Action::Acknowledge => {
-            check(cx, actor, &row, Who::Recipient, action_word).await?;
-            acknowledge(cx, actor, row).await
-        }
-        Action::Reply => {
-            check(cx, actor, &row, Who::Either, action_word).await?;
-            require_status(&row, &LIVE, locale)?;
-            Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, Form::Reply))))
-        }
-        Action::Handle => {
-            check(cx, actor, &row, Who::Recipient, action_word).await?;
-            require_status(&row, &["sent", "acknowledged"], locale)?;
-            Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, Form::Handle))))
-        }
-        Action::Export => {
-            check(cx, actor, &row, Who::Either, action_word).await?;
-            require_status(&row, &LIVE, locale)?;
-            export(cx, actor, &row).await
-        }
+        Action::Send => send(cx, actor, row).await,
+        Action::Acknowledge => acknowledge(cx, actor, row).await,
+        Action::Reply => Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, Form::Reply)))),
+        Action::Handle => Ok(Outcome::reply(Reply::Modal(reply_modal(locale, id, Form::Handle)))),
+        Action::Export => export(cx, actor, &row).await,
         Action::Delete => {
-            check(cx, actor, &row, Who::Reporter, action_word).await?;
-            require_status(&row, &LIVE, locale)?;
             let msg = Message {
                 content: Some(t(locale, "report.delete-confirm", &[("reference", &reference(&row))])),
                 embeds: Vec::new(),
@@ -322,25 +325,10 @@ pub async fn component(
             };
             Ok(Outcome::reply(Reply::Message(msg)))
         }
-        Action::DeleteConfirm => {
-            check(cx, actor, &row, Who::Reporter, action_word).await?;
-            require_status(&row, &LIVE, locale)?;
-            delete(cx, row, actor.user_id, "reporter").await.map(|mut o| {
-                o.reply = Reply::Update(Message::ephemeral_text(t(locale, "report.deleted", &[])));
-                o
-            })
-        }
-    }
-}
-
-fn require_status(row: &ReportRow, allowed: &[&str], locale: Locale) -> HandlerResult<()> {
-    if allowed.contains(&row.status.as_str()) {
-        Ok(())
-    } else {
-        Err(UserError::new("report.wrong-state")
-            .arg("reference", reference(row))
-            .arg("status", status_text(locale, &row.status))
-            .into())
+        Action::DeleteConfirm => delete(cx, row, actor.user_id, "reporter").await.map(|mut o| {
+            o.reply = Reply::Update(Message::ephemeral_text(t(locale, "report.deleted", &[])));
+            o
+        }),
     }
 }
 
@@ -354,12 +342,11 @@ pub async fn modal(
 ) -> HandlerResult<Outcome> {
     let row = load(cx, id).await?;
     let locale = actor.locale;
+    allow(cx, actor, &row, Asked::Form(form)).await?;
     let field =
         |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     match form {
         Form::Report => {
-            check(cx, actor, &row, Who::Reporter, "form").await?;
-            require_status(&row, &["draft"], locale)?;
             // Everything typed is saved first, even when something is missing.
             let content = ReportContent {
                 what: clip(&field("what"), usize::from(MAX_WHAT)),
@@ -383,11 +370,21 @@ pub async fn modal(
             if row.recipient_id.is_none() {
                 change.recipient_id = recipient_default;
             }
-            if !cx.store.update_report(id, "draft", row.version, &change, cx.now()).await? {
+            let version = row.version;
+            let written = ReportRow {
+                content: Some(sealed.clone()),
+                recipient_id: change.recipient_id.or(row.recipient_id),
+                manager_id: change.manager_id.or(row.manager_id),
+                version: version + 1,
+                ..row
+            };
+            let shown =
+                if content.what.chars().count() < 3 { None } else { Some(preview(cx, &written, locale).await?) };
+            let mut step = cx.step().await?;
+            if !step.tx.update_report(id, "draft", version, &change, step.now()).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            let row = load(cx, id).await?;
-            if content.what.chars().count() < 3 {
+            let Some(shown) = shown else {
                 let msg = Message {
                     content: Some(t(locale, "report.what-needed", &[])),
                     embeds: Vec::new(),
@@ -399,20 +396,15 @@ pub async fn modal(
                     ephemeral: true,
                     attachments: Vec::new(),
                 };
-                return Ok(Outcome::reply(Reply::Message(msg)));
-            }
-            Ok(Outcome::reply(Reply::Message(preview(cx, &row, locale).await?)))
+                return step.commit(Outcome::reply(Reply::Message(msg))).await;
+            };
+            step.commit(Outcome::reply(Reply::Message(shown))).await
         }
         Form::Reply => {
-            check(cx, actor, &row, Who::Either, "reply").await?;
-            require_status(&row, &LIVE, locale)?;
             let text = clip(&field("text"), 1800);
             if text.is_empty() {
                 return Err(UserError::new("report.reply-empty").into());
             }
-            let now = cx.now();
-            cx.store.add_report_message(id, now, actor.user_id, &cx.keys.seal_str(&text)).await?;
-            cx.store.log_report_event(id, now, actor.user_id, "follow-up", "").await?;
             let other = if actor.user_id == row.reporter_id { row.recipient_id } else { Some(row.reporter_id) };
             let mut effects = Vec::new();
             if let Some(other) = other {
@@ -434,18 +426,25 @@ pub async fn modal(
                 };
                 effects.push(Effect::dm(other, msg));
             }
+            let mut step = cx.step().await?;
+            let now = step.now();
+            step.tx.add_report_message(id, now, actor.user_id, &cx.keys.seal_str(&text)).await?;
+            step.tx.log_report_event(id, now, actor.user_id, "follow-up", "").await?;
+            let outcome = step
+                .commit(Outcome::with_effects(
+                    Reply::Message(Message::ephemeral_text(t(locale, "report.reply-sent", &[]))),
+                    effects,
+                ))
+                .await?;
             info!(report = id, "follow-up relayed");
-            Ok(Outcome::with_effects(
-                Reply::Message(Message::ephemeral_text(t(locale, "report.reply-sent", &[]))),
-                effects,
-            ))
+            Ok(outcome)
         }
         Form::Handle => {
-            check(cx, actor, &row, Who::Recipient, "handle").await?;
-            require_status(&row, &["sent", "acknowledged"], locale)?;
             let note = clip(&field("text"), 1800);
             let sealed = cx.keys.seal_str(&note);
-            let now = cx.now();
+            let l = cx.store.locale_of(row.reporter_id).await?;
+            let mut step = cx.step().await?;
+            let now = step.now();
             let change = ReportChange {
                 status: Some("handled"),
                 handled_note: Some(&sealed),
@@ -453,28 +452,30 @@ pub async fn modal(
                 acknowledged: row.acknowledged_at.is_none(),
                 ..ReportChange::default()
             };
-            if !cx.store.update_report(id, &row.status, row.version, &change, now).await? {
+            if !step.tx.update_report(id, &row.status, row.version, &change, now).await? {
                 return Err(UserError::new("report.changed-meanwhile").into());
             }
-            cx.store.log_report_event(id, now, actor.user_id, "handled", "").await?;
-            cx.store.cancel_timers(timers::ACK_TIMEOUT, id, now).await?;
-            cx.store.schedule(timers::RETENTION, id, now + cx.timings.report_retention_ms, now).await?;
-            info!(report = id, "threat report handled");
-            let l = cx.store.locale_of(row.reporter_id).await?;
+            step.tx.log_report_event(id, now, actor.user_id, "handled", "").await?;
+            step.tx.cancel_timers(timers::ACK_TIMEOUT, id, now).await?;
+            step.tx.schedule(timers::RETENTION, id, now + cx.timings.report_retention_ms, now).await?;
             let mut told =
                 t(l, "report.told-handled", &[("reference", &reference(&row)), ("by", &mention(actor.user_id))]);
             if !note.is_empty() {
                 told.push_str("\n>>> ");
                 told.push_str(&note);
             }
-            Ok(Outcome::with_effects(
-                Reply::Message(Message::ephemeral_text(t(
-                    locale,
-                    "report.you-handled",
-                    &[("reference", &reference(&row))],
-                ))),
-                vec![Effect::dm(row.reporter_id, Message::text(clip(&told, limits::CONTENT)))],
-            ))
+            let outcome = step
+                .commit(Outcome::with_effects(
+                    Reply::Message(Message::ephemeral_text(t(
+                        locale,
+                        "report.you-handled",
+                        &[("reference", &reference(&row))],
+                    ))),
+                    vec![Effect::dm(row.reporter_id, Message::text(clip(&told, limits::CONTENT)))],
+                ))
+                .await?;
+            info!(report = id, "threat report handled");
+            Ok(outcome)
         }
     }
 }
@@ -621,14 +622,24 @@ fn reporter_buttons(locale: Locale, id: i64) -> Vec<Component> {
     ]
 }
 
+/// What the DM to a recipient needs from the store: their language and the evidence file.
+struct Delivery {
+    recipient: u64,
+    locale: Locale,
+    file: Option<crate::core::reply::FileAttachment>,
+}
+
+async fn delivery(cx: &Ctx<'_>, row: &ReportRow, recipient: u64) -> HandlerResult<Delivery> {
+    Ok(Delivery { recipient, locale: cx.store.locale_of(recipient).await?, file: evidence_file(cx, row).await? })
+}
+
 /// The DM to a recipient, with the hook that reroutes when it cannot be delivered.
-async fn deliver_to(cx: &Ctx<'_>, row: &ReportRow, recipient: u64, note_key: Option<&str>) -> HandlerResult<Effect> {
-    let l = cx.store.locale_of(recipient).await?;
+fn deliver_to(cx: &Ctx<'_>, row: &ReportRow, d: Delivery, note_key: Option<&str>) -> HandlerResult<Effect> {
     let content = content_of(cx, row)?;
-    let note = note_key.map(|k| t(l, k, &[]));
-    let mut message = recipient_message(l, row, &content, note);
-    message.attachments.extend(evidence_file(cx, row).await?);
-    Ok(Effect::dm(recipient, message).on_failure(format!("rt:dm-failed:{}:{recipient}", row.id)))
+    let note = note_key.map(|k| t(d.locale, k, &[]));
+    let mut message = recipient_message(d.locale, row, &content, note);
+    message.attachments.extend(d.file);
+    Ok(Effect::dm(d.recipient, message).on_failure(format!("rt:dm-failed:{}:{}", row.id, d.recipient)))
 }
 
 /// The largest evidence file forwarded with the report (Discord takes 10 MiB a message from a
@@ -660,26 +671,33 @@ fn safe_filename(name: &str) -> String {
 /// Sends a draft: stored first (reference, status), then the DM through the outbox.
 async fn send(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
-    require_status(&row, &["draft"], locale)?;
     let Some(recipient) = row.recipient_id else { return Err(UserError::new("report.no-recipient").into()) };
     if content_of(cx, &row)?.what.chars().count() < 3 {
         return Err(UserError::new("report.what-needed").into());
     }
-    let now = cx.now();
+    let parts = delivery(cx, &row, recipient).await?;
+    // Status, reference, audit, the acknowledgement timer and the recipient's DM: one step.
+    let mut step = cx.step().await?;
+    let now = step.now();
     let year = crate::clock::date_of(now).0;
-    let n = cx.store.next_number(&format!("TRUGSMAL-{year}")).await?;
+    let n = step.tx.next_number(&format!("TRUGSMAL-{year}")).await?;
     let reference = format!("TRUGSMAL-{year}-{n:04}");
     let change =
         ReportChange { status: Some("sent"), reference: Some(&reference), sent: true, ..ReportChange::default() };
-    if !cx.store.update_report(row.id, "draft", row.version, &change, now).await? {
+    if !step.tx.update_report(row.id, "draft", row.version, &change, now).await? {
         return Err(UserError::new("report.changed-meanwhile").into());
     }
-    cx.store.log_report_event(row.id, now, actor.user_id, "sent", "").await?;
-    cx.store.log_report_event(row.id, now, 0, "delivered-to", &recipient.to_string()).await?;
-    cx.store.schedule(timers::ACK_TIMEOUT, row.id, now + cx.timings.report_ack_timeout_ms, now).await?;
-    let row = load(cx, row.id).await?;
-    info!(report = row.id, "threat report sent");
-    let effect = deliver_to(cx, &row, recipient, None).await?;
+    step.tx.log_report_event(row.id, now, actor.user_id, "sent", "").await?;
+    step.tx.log_report_event(row.id, now, 0, "delivered-to", &recipient.to_string()).await?;
+    step.tx.schedule(timers::ACK_TIMEOUT, row.id, now + cx.timings.report_ack_timeout_ms, now).await?;
+    let row = ReportRow {
+        status: "sent".into(),
+        reference: Some(reference.clone()),
+        sent_at: Some(now),
+        version: row.version + 1,
+        ..row
+    };
+    let effect = deliver_to(cx, &row, parts, None)?;
     let receipt = Message {
         content: Some(t(locale, "report.receipt", &[("reference", &reference), ("recipient", &mention(recipient))])),
         embeds: Vec::new(),
@@ -687,7 +705,9 @@ async fn send(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResult<Outc
         ephemeral: true,
         attachments: Vec::new(),
     };
-    Ok(Outcome::with_effects(Reply::Update(receipt), vec![effect]))
+    let outcome = step.commit(Outcome::with_effects(Reply::Update(receipt), vec![effect])).await?;
+    info!(report = row.id, "threat report sent");
+    Ok(outcome)
 }
 
 async fn acknowledge(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResult<Outcome> {
@@ -695,15 +715,15 @@ async fn acknowledge(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResu
     if row.status != "sent" {
         return Ok(Outcome::ephemeral(t(locale, "report.already-acknowledged", &[("reference", &reference(&row))])));
     }
-    let now = cx.now();
+    let l = cx.store.locale_of(row.reporter_id).await?;
+    let mut step = cx.step().await?;
+    let now = step.now();
     let change = ReportChange { status: Some("acknowledged"), acknowledged: true, ..ReportChange::default() };
-    if !cx.store.update_report(row.id, "sent", row.version, &change, now).await? {
+    if !step.tx.update_report(row.id, "sent", row.version, &change, now).await? {
         return Ok(Outcome::ephemeral(t(locale, "report.already-acknowledged", &[("reference", &reference(&row))])));
     }
-    cx.store.log_report_event(row.id, now, actor.user_id, "acknowledged", "").await?;
-    cx.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
-    info!(report = row.id, "threat report acknowledged");
-    let l = cx.store.locale_of(row.reporter_id).await?;
+    step.tx.log_report_event(row.id, now, actor.user_id, "acknowledged", "").await?;
+    step.tx.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
     let told = Message {
         content: Some(t(
             l,
@@ -715,19 +735,23 @@ async fn acknowledge(cx: &Ctx<'_>, actor: &Actor, row: ReportRow) -> HandlerResu
         ephemeral: false,
         attachments: Vec::new(),
     };
-    Ok(Outcome::with_effects(
-        Reply::Message(Message::ephemeral_text(t(
-            locale,
-            "report.you-acknowledged",
-            &[("reference", &reference(&row))],
-        ))),
-        vec![Effect::dm(row.reporter_id, told)],
-    ))
+    let outcome = step
+        .commit(Outcome::with_effects(
+            Reply::Message(Message::ephemeral_text(t(
+                locale,
+                "report.you-acknowledged",
+                &[("reference", &reference(&row))],
+            ))),
+            vec![Effect::dm(row.reporter_id, told)],
+        ))
+        .await?;
+    info!(report = row.id, "threat report acknowledged");
+    Ok(outcome)
 }
 
-/// Sends the report to the next alternate recipient not yet tried; tells the reporter.
-async fn reroute(cx: &Ctx<'_>, row: ReportRow, reason: &str) -> HandlerResult<Outcome> {
-    let now = cx.now();
+/// Sends the report to the next alternate recipient not yet tried; tells the reporter. When the
+/// DM to `failed` could not be delivered, that is recorded in the same step.
+async fn reroute(cx: &Ctx<'_>, row: ReportRow, reason: &str, failed: Option<u64>) -> HandlerResult<Outcome> {
     let tried: Vec<u64> = cx
         .store
         .report_events(row.id)
@@ -742,44 +766,49 @@ async fn reroute(cx: &Ctx<'_>, row: ReportRow, reason: &str) -> HandlerResult<Ou
     };
     let next = candidates.into_iter().find(|c| *c != row.reporter_id && !tried.contains(c));
     let l = cx.store.locale_of(row.reporter_id).await?;
-    let Some(next) = next else {
-        cx.store.log_report_event(row.id, now, 0, "no-alternate", reason).await?;
+    let parts = match next {
+        Some(next) => Some(delivery(cx, &row, next).await?),
+        None => None,
+    };
+    let mut step = cx.step().await?;
+    let now = step.now();
+    if let Some(failed) = failed {
+        step.tx.log_report_event(row.id, now, 0, "dm-failed", &failed.to_string()).await?;
+    }
+    let (Some(next), Some(parts)) = (next, parts) else {
+        step.tx.log_report_event(row.id, now, 0, "no-alternate", reason).await?;
         warn!(report = row.id, reason, "a threat report has no further recipient");
         let key = if reason == "dm-failed" { "report.undeliverable" } else { "report.not-acknowledged" };
-        return Ok(Outcome::with_effects(
-            Reply::Nothing,
-            vec![Effect::dm(row.reporter_id, Message::text(t(l, key, &[("reference", &reference(&row))])))],
-        ));
+        return step
+            .commit(Outcome::with_effects(
+                Reply::Nothing,
+                vec![Effect::dm(row.reporter_id, Message::text(t(l, key, &[("reference", &reference(&row))])))],
+            ))
+            .await;
     };
     let change = ReportChange { recipient_id: Some(next), ..ReportChange::default() };
-    if !cx.store.update_report(row.id, "sent", row.version, &change, now).await? {
+    if !step.tx.update_report(row.id, "sent", row.version, &change, now).await? {
         return Ok(Outcome::reply(Reply::Nothing));
     }
     let from = row.recipient_id.map(|r| r.to_string()).unwrap_or_default();
-    cx.store.log_report_event(row.id, now, 0, "rerouted", &format!("{reason} from:{from} to:{next}")).await?;
-    cx.store.log_report_event(row.id, now, 0, "delivered-to", &next.to_string()).await?;
-    cx.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
-    cx.store.schedule(timers::ACK_TIMEOUT, row.id, now + cx.timings.report_ack_timeout_ms, now).await?;
-    info!(report = row.id, reason, "threat report rerouted");
-    crate::metrics::global().escalation("report-reroute");
-    let row = load(cx, row.id).await?;
+    step.tx.log_report_event(row.id, now, 0, "rerouted", &format!("{reason} from:{from} to:{next}")).await?;
+    step.tx.log_report_event(row.id, now, 0, "delivered-to", &next.to_string()).await?;
+    step.tx.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
+    step.tx.schedule(timers::ACK_TIMEOUT, row.id, now + cx.timings.report_ack_timeout_ms, now).await?;
+    let row = ReportRow { recipient_id: Some(next), version: row.version + 1, ..row };
     let note = if reason == "dm-failed" { "report.note-rerouted-dm" } else { "report.note-rerouted-timeout" };
-    let effect = deliver_to(cx, &row, next, Some(note)).await?;
+    let effect = deliver_to(cx, &row, parts, Some(note))?;
     let key = if reason == "dm-failed" { "report.told-rerouted-dm" } else { "report.told-rerouted-timeout" };
     let told = Message::text(t(l, key, &[("reference", &reference(&row)), ("recipient", &mention(next))]));
-    Ok(Outcome::with_effects(Reply::Nothing, vec![effect, Effect::dm(row.reporter_id, told)]))
+    let outcome =
+        step.commit(Outcome::with_effects(Reply::Nothing, vec![effect, Effect::dm(row.reporter_id, told)])).await?;
+    info!(report = row.id, reason, "threat report rerouted");
+    crate::metrics::global().escalation("report-reroute");
+    Ok(outcome)
 }
 
 /// Wipes a report's content, keeping the record; tells the recipient (without content).
 async fn delete(cx: &Ctx<'_>, row: ReportRow, by: u64, why: &str) -> HandlerResult<Outcome> {
-    let now = cx.now();
-    if !cx.store.wipe_report(row.id, row.version, now).await? {
-        return Err(UserError::new("report.changed-meanwhile").into());
-    }
-    cx.store.log_report_event(row.id, now, by, "deleted", why).await?;
-    cx.store.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
-    cx.store.cancel_timers(timers::RETENTION, row.id, now).await?;
-    info!(report = row.id, why, "threat report content deleted");
     let mut effects = Vec::new();
     let notify: Vec<u64> =
         if why == "reporter" { row.recipient_id.into_iter().collect() } else { vec![row.reporter_id] };
@@ -787,17 +816,31 @@ async fn delete(cx: &Ctx<'_>, row: ReportRow, by: u64, why: &str) -> HandlerResu
         let l = cx.store.locale_of(user).await?;
         effects.push(Effect::dm(
             user,
-            Message::text(t(l, &format!("report.told-deleted-{why}"), &[("reference", &reference(&row))])),
+            Message::text(t(
+                l,
+                if why == "reporter" { "report.told-deleted-reporter" } else { "report.told-deleted-retention" },
+                &[("reference", &reference(&row))],
+            )),
         ));
     }
-    Ok(Outcome::with_effects(Reply::Nothing, effects))
+    let mut step = cx.step().await?;
+    let now = step.now();
+    if !step.tx.wipe_report(row.id, row.version, now).await? {
+        return Err(UserError::new("report.changed-meanwhile").into());
+    }
+    step.tx.log_report_event(row.id, now, by, "deleted", why).await?;
+    step.tx.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
+    step.tx.cancel_timers(timers::RETENTION, row.id, now).await?;
+    let outcome = step.commit(Outcome::with_effects(Reply::Nothing, effects)).await?;
+    info!(report = row.id, why, "threat report content deleted");
+    Ok(outcome)
 }
 
 /// Runs a `rt.*` timer.
 pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> {
     let Some(row) = cx.store.report(id).await? else { return Ok(Outcome::reply(Reply::Nothing)) };
     match kind {
-        timers::ACK_TIMEOUT if row.status == "sent" => reroute(cx, row, "ack-timeout").await,
+        timers::ACK_TIMEOUT if row.status == "sent" => reroute(cx, row, "ack-timeout", None).await,
         timers::RETENTION if row.status == "handled" => delete(cx, row, 0, "retention").await,
         _ => Ok(Outcome::reply(Reply::Nothing)),
     }
@@ -813,8 +856,7 @@ pub async fn delivery_failed(cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome>
     if row.status != "sent" || row.recipient_id != Some(recipient) {
         return Ok(Outcome::reply(Reply::Nothing));
     }
-    cx.store.log_report_event(id, cx.now(), 0, "dm-failed", &recipient.to_string()).await?;
-    reroute(cx, row, "dm-failed").await
+    reroute(cx, row, "dm-failed", Some(recipient)).await
 }
 
 // ----- listing and export -----
@@ -873,7 +915,7 @@ pub async fn list(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
 pub async fn list_component(cx: &Ctx<'_>, actor: &Actor, values: &[String]) -> HandlerResult<Outcome> {
     let id: i64 = values.first().and_then(|v| v.parse().ok()).ok_or_else(|| UserError::new("common.expired"))?;
     let row = load(cx, id).await?;
-    check(cx, actor, &row, Who::Either, "show").await?;
+    allow(cx, actor, &row, Asked::Show).await?;
     let locale = actor.locale;
     let buttons = if row.reporter_id == actor.user_id {
         reporter_buttons(locale, id)
@@ -922,31 +964,31 @@ fn stamp(ms: i64) -> String {
 /// The plain-text export: every fact, time, the evidence hash and the follow-up log.
 pub async fn export_text(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> HandlerResult<String> {
     let c = content_of(cx, row)?;
-    let l = |k: &str| t(locale, &format!("report.label-{k}"), &[]);
+    let l = |k: &str| t(locale, k, &[]);
     let mut out = String::new();
     let mut line = |k: &str, v: &str| {
         out.push_str(&format!("{}: {}\n", l(k), v));
     };
-    line("reference", &reference(row));
-    line("status", &status_text(locale, &row.status));
-    line("reporter", &format!("{} (Discord id)", row.reporter_id));
-    line("recipient", &row.recipient_id.map(|r| format!("{r} (Discord id)")).unwrap_or_default());
-    line("created", &stamp(row.created_at));
+    line("report.label-reference", &reference(row));
+    line("report.label-status", &status_text(locale, &row.status));
+    line("report.label-reporter", &format!("{} (Discord id)", row.reporter_id));
+    line("report.label-recipient", &row.recipient_id.map(|r| format!("{r} (Discord id)")).unwrap_or_default());
+    line("report.label-created", &stamp(row.created_at));
     if let Some(s) = row.sent_at {
-        line("sent", &stamp(s));
+        line("report.label-sent", &stamp(s));
     }
     if let Some(s) = row.acknowledged_at {
-        line("acknowledged", &stamp(s));
+        line("report.label-acknowledged", &stamp(s));
     }
     if let Some(s) = row.handled_at {
-        line("handled", &stamp(s));
+        line("report.label-handled", &stamp(s));
     }
-    line("where", &c.place);
-    line("when", &c.when);
-    line("ongoing", &c.ongoing);
+    line("report.label-where", &c.place);
+    line("report.label-when", &c.when);
+    line("report.label-ongoing", &c.ongoing);
     if let Some(e) = &row.evidence {
         line(
-            "evidence",
+            "report.label-evidence",
             &format!(
                 "{} ({}, {} bytes), SHA-256 {}, {} {}",
                 e.filename,
@@ -958,12 +1000,12 @@ pub async fn export_text(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> Handl
             ),
         );
     }
-    out.push_str(&format!("\n{}:\n{}\n", l("what"), c.what));
+    out.push_str(&format!("\n{}:\n{}\n", l("report.label-what"), c.what));
     if let Some(note) = &row.handled_note {
         let note = cx.keys.open_str(note).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?;
-        out.push_str(&format!("\n{}:\n{}\n", l("note"), note));
+        out.push_str(&format!("\n{}:\n{}\n", l("report.label-note"), note));
     }
-    out.push_str(&format!("\n{}:\n", l("follow-ups")));
+    out.push_str(&format!("\n{}:\n", l("report.label-follow-ups")));
     for m in cx.store.report_messages(row.id).await? {
         let body = match &m.body {
             Some(b) => cx.keys.open_str(b).map_err(|e| anyhow::anyhow!("report {}: {e}", row.id))?,
@@ -971,7 +1013,7 @@ pub async fn export_text(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> Handl
         };
         out.push_str(&format!("[{}] {}: {}\n", stamp(m.at), m.author_id, body));
     }
-    out.push_str(&format!("\n{}:\n", l("log")));
+    out.push_str(&format!("\n{}:\n", l("report.label-log")));
     for e in cx.store.report_events(row.id).await? {
         if e.action == "refused" {
             continue;
@@ -994,8 +1036,13 @@ async fn export(cx: &Ctx<'_>, actor: &Actor, row: &ReportRow) -> HandlerResult<O
         ..Message::default()
     };
     let effects = vec![Effect::dm(actor.user_id, message)];
-    cx.store.log_report_event(row.id, cx.now(), actor.user_id, "exported", "").await?;
-    Ok(Outcome::with_effects(Reply::Message(Message::ephemeral_text(t(locale, "report.export-sent", &[]))), effects))
+    let mut step = cx.step().await?;
+    step.tx.log_report_event(row.id, step.now(), actor.user_id, "exported", "").await?;
+    step.commit(Outcome::with_effects(
+        Reply::Message(Message::ephemeral_text(t(locale, "report.export-sent", &[]))),
+        effects,
+    ))
+    .await
 }
 
 #[cfg(test)]

@@ -83,3 +83,61 @@ pub fn button(m: &Message, suffix: &str) -> String {
         .unwrap_or_else(|| panic!("no component ending in {suffix} in {m:?}"))
         .to_string()
 }
+
+/// What a fault test compares before and after a failed step: the rows of every table a step
+/// writes (state and its version, audit trails, open timers, outbox rows, counters).
+pub async fn fingerprint(store: &somebot::store::Store) -> Vec<(String, i64)> {
+    let queries = [
+        ("channel_requests", "SELECT CAST(COUNT(*) + COALESCE(SUM(version), 0) AS BIGINT) FROM channel_requests"),
+        ("channel_request_events", "SELECT COUNT(*) FROM channel_request_events"),
+        ("threat_reports", "SELECT CAST(COUNT(*) + COALESCE(SUM(version), 0) AS BIGINT) FROM threat_reports"),
+        ("threat_report_events", "SELECT COUNT(*) FROM threat_report_events"),
+        ("threat_report_messages", "SELECT COUNT(*) FROM threat_report_messages"),
+        ("open timers", "SELECT COUNT(*) FROM timers WHERE done_at IS NULL"),
+        ("timers", "SELECT COUNT(*) FROM timers"),
+        ("outbox", "SELECT COUNT(*) FROM outbox"),
+        ("counters", "SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM counters"),
+        ("org_managers", "SELECT COUNT(*) FROM org_managers"),
+        ("org_alternates", "SELECT COUNT(*) FROM org_alternates"),
+    ];
+    let mut out = Vec::new();
+    for (name, q) in queries {
+        let (n,): (i64,) = sqlx::query_as(q).fetch_one(store.pool()).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        out.push((name.to_string(), n));
+    }
+    out
+}
+
+/// Runs one step again and again, making its 1st, 2nd, 3rd ... write fail, until it makes
+/// fewer writes than the chosen one (and so succeeds). Each failed run must leave the database
+/// exactly as it was and answer with the apology and a reference. Returns the successful
+/// outcome and how many writes the step made.
+pub async fn whole_or_nothing<F, Fut>(store: &somebot::store::Store, label: &str, mut run: F) -> (Outcome, usize)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Outcome>,
+{
+    let apology = somebot::i18n::t(somebot::i18n::Locale::Nn, "common.apology", &[("reference", "\u{1}")]);
+    let apology = apology.split('\u{1}').next().unwrap().to_string();
+    for k in 1..200 {
+        let before = fingerprint(store).await;
+        store.fail_write(k);
+        let outcome = run().await;
+        if store.write_failure_pending() {
+            // The step made fewer than k writes: it ran whole.
+            store.fail_write(0);
+            assert!(k > 1, "{label}: the step wrote nothing");
+            return (outcome, k - 1);
+        }
+        let after = fingerprint(store).await;
+        assert_eq!(before, after, "{label}: failing write {k} left part of the step behind");
+        let said = match &outcome.reply {
+            Reply::Message(m) | Reply::Update(m) => text(m),
+            other => panic!("{label}: failing write {k} answered {other:?}"),
+        };
+        assert!(said.starts_with(&apology), "{label}: failing write {k} answered {said:?}");
+        assert!(said.len() > apology.len(), "{label}: the apology carries a reference");
+        assert!(outcome.queued.is_empty(), "{label}: failing write {k} queued messages");
+    }
+    panic!("{label}: the step never succeeded");
+}
