@@ -99,10 +99,21 @@ pub fn catalogue(locale: Locale) -> &'static Catalogue {
 }
 
 /// The message `key` in `locale` with `{name}` placeholders filled from `args`.
-/// A missing key (which the catalogue tests rule out) falls back to Nynorsk, then to the key.
+/// A key missing in English falls back to Nynorsk.
+///
+/// A key that prompts/messages lacks never shows as the key: a debug build (every test) panics
+/// naming it, a release build logs an error and says "unknown".
 pub fn t(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
-    let template = catalogue(locale).get(key).or_else(|| NN.get(key)).map(String::as_str).unwrap_or(key);
-    fill(template, args)
+    match catalogue(locale).get(key).or_else(|| NN.get(key)) {
+        Some(template) => fill(template, args),
+        None => {
+            if cfg!(debug_assertions) {
+                panic!("no text for the message key {key:?} in prompts/messages");
+            }
+            tracing::error!(key, "no text for a message key");
+            catalogue(locale).get("common.unknown").cloned().unwrap_or_default()
+        }
+    }
 }
 
 /// Fills `{name}` placeholders; unknown placeholders are left visible so tests catch them.

@@ -25,6 +25,16 @@ fn point_choices(section: &str) -> Vec<ChoiceSpec> {
         .collect()
 }
 
+/// The description of a section's subcommand (a key of prompts/messages/*/guideline.toml).
+fn section_key(slug: &str) -> &'static str {
+    match slug {
+        "creating-channels" => "cmd.guideline.creating-channels",
+        "on-behalf" => "cmd.guideline.on-behalf",
+        "private-profile" => "cmd.guideline.private-profile",
+        _ => "cmd.guideline.section",
+    }
+}
+
 /// The commands of this feature.
 pub fn commands() -> Vec<CommandSpec> {
     let mut options: Vec<OptionSpec> = GuidelineDoc::official()
@@ -33,7 +43,7 @@ pub fn commands() -> Vec<CommandSpec> {
         .map(|s| {
             let mut point = OptionSpec::new(OptionKind::String, "point", "cmd.guideline.point");
             point.choices = point_choices(&s.id);
-            subcommand(s.slug.as_str(), format!("cmd.guideline.{}", s.slug), vec![point])
+            subcommand(s.slug.as_str(), section_key(&s.slug), vec![point])
         })
         .collect();
     let mut question = OptionSpec::new(OptionKind::String, "question", "cmd.guideline.ask.question").required();
