@@ -4,8 +4,9 @@
 //!
 //! One test binary (linking once): `features` runs the three features through Discord,
 //! `faults` what Discord or the network can do to the bot, `process` the binary's own life
-//! (start, registration, token, SIGKILL and restart, shards, health and metrics); `helpers`
-//! holds what they share.
+//! (start, registration, token, SIGKILL and restart, shards, health and metrics), `uploads`
+//! how a message with files goes out on both of the deliverer's paths; `helpers` holds what
+//! they share.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -14,3 +15,4 @@ mod faults;
 mod features;
 mod helpers;
 mod process;
+mod uploads;
