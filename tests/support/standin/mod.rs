@@ -413,7 +413,7 @@ impl StandIn {
                 method: &r.method,
                 path: &r.path,
                 query: r.query.as_deref(),
-                body: r.json(),
+                body: r.body.view(),
             }));
         }
         out

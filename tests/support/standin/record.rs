@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::super::openapi::{BodyView, FormPart};
+
 /// A part of a `multipart/form-data` body.
 #[derive(Clone, Debug)]
 pub struct Part {
@@ -37,6 +39,24 @@ pub enum Body {
     },
     /// A body that could not be parsed as its content type says, as lossy text.
     Invalid(String),
+}
+
+impl Body {
+    /// The body as the OpenAPI oracle reads it.
+    pub fn view(&self) -> BodyView<'_> {
+        match self {
+            Body::Empty => BodyView::None,
+            Body::Json(v) => BodyView::Json(v),
+            Body::Multipart { payload_json, parts } => BodyView::Multipart {
+                payload_json: payload_json.as_ref(),
+                parts: parts
+                    .iter()
+                    .map(|p| FormPart { name: &p.name, is_file: p.filename.is_some(), data: &p.data })
+                    .collect(),
+            },
+            Body::Invalid(_) => BodyView::Invalid,
+        }
+    }
 }
 
 /// One request the bot made, in arrival order.
