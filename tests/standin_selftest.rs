@@ -159,10 +159,14 @@ impl EventHandler for Handler {
             return;
         }
         self.send(Seen::Dm { author: msg.author.id.get(), content: msg.content.clone() });
-        let reply = CreateMessage::new()
-            .content(format!("Hei {}! Her er retningslinjene.", msg.author.name))
-            .add_file(CreateAttachment::bytes(b"Retningslinjer for sosiale medium".to_vec(), "retningslinjer.txt"));
-        let sent = msg.channel_id.send_message(&ctx.http, reply).await;
+        // Not `CreateMessage::add_file`: serenity's builder sends the upload's `id` as the
+        // integer 0, which the spec refuses (see `oracle_catches_serenitys_upload_ids`).
+        let reply = json!({
+            "content": format!("Hei {}! Her er retningslinjene.", msg.author.name),
+            "attachments": [{"id": "0", "filename": "retningslinjer.txt"}],
+        });
+        let file = CreateAttachment::bytes(b"Retningslinjer for sosiale medium".to_vec(), "retningslinjer.txt");
+        let sent = ctx.http.send_message(msg.channel_id, vec![file], &reply).await;
         self.send(outcome("dm reply", &sent, |m| format!("{}:{}", m.channel_id, m.attachments.len())));
     }
 
@@ -817,6 +821,7 @@ fn oracle_matches_literal_segments_and_narrows_unions() {
     assert_eq!(spec.match_path("/users/123").unwrap().0, "/users/{user_id}");
 
     let check = |method: &str, path: &str, query: Option<&str>, body: Option<&Value>| {
+        let body = body.map_or(openapi::BodyView::None, openapi::BodyView::Json);
         openapi::check(&openapi::RequestView { label: "t".into(), method, path, query, body })
     };
     // A button style that does not exist, inside the components union.
@@ -844,6 +849,83 @@ fn oracle_matches_literal_segments_and_narrows_unions() {
     assert!(check("PUT", "/applications/1/commands", None, Some(&commands)).is_empty());
     let commands = json!([{"name": "", "description": "d", "default_member_permissions": "x"}]);
     assert!(!check("PUT", "/applications/1/commands", None, Some(&commands)).is_empty());
+}
+
+#[test]
+fn oracle_checks_the_payload_json_of_multipart_bodies() {
+    let check = |method: &str, path: &str, payload_json: &Value, files: &[&str]| {
+        let text = payload_json.to_string();
+        let mut parts = vec![openapi::FormPart { name: "payload_json", is_file: false, data: text.as_bytes() }];
+        parts.extend(files.iter().map(|name| openapi::FormPart { name, is_file: true, data: b"evidence" }));
+        let body = openapi::BodyView::Multipart { payload_json: Some(payload_json), parts };
+        openapi::check(&openapi::RequestView { label: "t".into(), method, path, query: None, body })
+    };
+    let pointers = |v: &[openapi::Violation]| v.iter().map(|v| v.pointer.clone()).collect::<Vec<_>>();
+    let message = |id: Value| json!({"content": "x", "attachments": [{"id": id, "filename": "a.png"}]});
+
+    // A new upload's id is a snowflake string ("0" for files[0]); the integer 0 is refused.
+    let v = check("POST", "/channels/1/messages", &message(json!(0)), &["files[0]"]);
+    assert_eq!(pointers(&v), ["payload_json/attachments/0/id"], "{v:?}");
+    assert!(v[0].rule.contains("0 is not of type \"string\"") && v[0].rule.contains("SnowflakeType"), "{v:?}");
+    assert!(check("POST", "/channels/1/messages", &message(json!("0")), &["files[0]"]).is_empty());
+    // The same in an edit, a follow-up and an interaction callback (the message under `data`).
+    let edit = "/webhooks/1/tok/messages/@original";
+    assert_eq!(pointers(&check("PATCH", edit, &message(json!(0)), &["files[0]"])), ["payload_json/attachments/0/id"]);
+    assert!(check("PATCH", edit, &message(json!("0")), &["files[0]"]).is_empty());
+    assert_eq!(pointers(&check("POST", "/webhooks/1/tok", &message(json!(0)), &["files[0]"])).len(), 1);
+    let callback = |id: Value| json!({"type": 4, "data": message(id)});
+    let v = check("POST", "/interactions/1/tok/callback", &callback(json!(0)), &["files[0]"]);
+    assert_eq!(pointers(&v), ["payload_json/data/attachments/0/id"], "{v:?}");
+    assert!(check("POST", "/interactions/1/tok/callback", &callback(json!("0")), &["files[0]"]).is_empty());
+
+    // The rest of payload_json is checked as a JSON body would be.
+    let v = check("POST", "/channels/1/messages", &json!({"content": 5}), &["files[0]"]);
+    assert_eq!(pointers(&v), ["payload_json/content"], "{v:?}");
+    // Part names are unique; payload_json must be JSON.
+    let v = check("POST", "/channels/1/messages", &message(json!("0")), &["files[0]", "files[0]"]);
+    assert_eq!(pointers(&v), ["part:files[0]"], "{v:?}");
+    let parts = vec![openapi::FormPart { name: "payload_json", is_file: false, data: b"{not json" }];
+    let body = openapi::BodyView::Multipart { payload_json: None, parts };
+    let v = openapi::check(&openapi::RequestView {
+        label: "t".into(),
+        method: "POST",
+        path: "/channels/1/messages",
+        query: None,
+        body,
+    });
+    assert_eq!(pointers(&v), ["payload_json"], "{v:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oracle_catches_serenitys_upload_ids() {
+    let world = World::default();
+    let token = world.token.clone();
+    let standin = StandIn::start(world).await;
+    let http = HttpBuilder::new(&token).proxy(standin.base_url()).ratelimiter_disabled(true).build();
+    let file = |name: &str| CreateAttachment::bytes(b"evidence".to_vec(), name);
+
+    // serenity 0.12.5's builder numbers each new upload with an integer id.
+    let builder = CreateMessage::new().content("x").add_file(file("a.png"));
+    serenity::all::ChannelId::new(ids::GENERAL).send_message(&http, builder).await.expect("the stand-in posts it");
+    // Its plain call names every part after that id, `files[0]`, however many files it gets.
+    let body =
+        json!({"content": "y", "attachments": [{"id": "0", "filename": "a.png"}, {"id": "1", "filename": "b.png"}]});
+    http.send_message(ids::GENERAL.into(), vec![file("a.png"), file("b.png")], &body).await.expect("posted");
+    // One file with the id as a string conforms.
+    let body = json!({"content": "z", "attachments": [{"id": "0", "filename": "a.png"}]});
+    http.send_message(ids::GENERAL.into(), vec![file("a.png")], &body).await.expect("posted");
+
+    let path = format!("/channels/{}/messages", ids::GENERAL);
+    let described: Vec<(String, String)> =
+        standin.check_requests().iter().map(|v| (v.request.clone(), v.pointer.clone())).collect();
+    assert_eq!(
+        described,
+        vec![
+            (format!("#0 POST {path}"), "payload_json/attachments/0/id".into()),
+            (format!("#1 POST {path}"), "part:files[0]".into()),
+        ]
+    );
+    assert!(standin.requests().iter().all(|r| r.headers["content-type"].starts_with("multipart/form-data")));
 }
 
 /// Every payload builder parses with serenity's own model types (serenity drops what it cannot

@@ -103,12 +103,15 @@ pub fn rows(rows: &[ActionRow]) -> Vec<CreateActionRow> {
         .collect()
 }
 
-/// An interaction response message.
-/// The files of a message as upload builders.
+/// The files of a message as serenity's upload builders. Only interaction replies reach
+/// serenity with files, and no reply carries a file today (exports and evidence go by DM, and
+/// the outbox uploads files itself, see [`DiscordDeliverer`]); one that did would go out with
+/// serenity's integer upload ids, outside Discord's spec.
 pub fn files(m: &Message) -> Vec<CreateAttachment> {
     m.attachments.iter().map(|a| CreateAttachment::bytes(a.data.clone(), a.filename.clone())).collect()
 }
 
+/// An interaction response message.
 pub fn response_message(m: &Message) -> CreateInteractionResponseMessage {
     let mut b = CreateInteractionResponseMessage::new()
         .embeds(m.embeds.iter().map(embed).collect())
@@ -288,9 +291,18 @@ impl Target<'_> {
 /// off (see shared/discord/NOTES.md), and serenity's `ErrorResponse` drops Discord's
 /// `retry_after`. There the deliverer sends its two requests (open a DM, post a message) itself,
 /// so that a 429 tells the outbox exactly when to try again.
+///
+/// A message with files is posted by the deliverer's own request on both paths: serenity 0.12.5
+/// numbers a new upload with the integer id 0 where Discord's spec wants a snowflake string, and
+/// its plain call names every file part `files[0]`, so no serenity call sends a conforming upload
+/// (the stand-in's self-test `oracle_catches_serenitys_upload_ids` shows both). That one request
+/// bypasses serenity's limiter; a 429 on it goes back to the outbox with its `retry_after`.
 pub struct DiscordDeliverer {
     pub http: std::sync::Arc<Http>,
-    direct: Option<Direct>,
+    direct: Direct,
+    /// Whether every request goes the deliverer's own way (behind a proxy, serenity's limiter
+    /// off), or only the posts of messages with files.
+    all_direct: bool,
 }
 
 /// The deliverer's own request path: the API base and a client.
@@ -302,14 +314,20 @@ struct Direct {
 impl DiscordDeliverer {
     /// A deliverer over `http`; `api_url` is `DISCORD_API_URL` when set.
     pub fn new(http: std::sync::Arc<Http>, api_url: Option<&str>) -> Self {
-        let direct = api_url.filter(|_| http.ratelimiter.is_none()).map(|base| Direct {
+        let all_direct = api_url.is_some() && http.ratelimiter.is_none();
+        // Where serenity sends its own requests: the proxy only while its limiter is off.
+        let base = match api_url.or(http.proxy.as_deref()) {
+            Some(url) if http.ratelimiter.is_none() => url,
+            _ => "https://discord.com",
+        };
+        let direct = Direct {
             base: base.trim_end_matches('/').to_string(),
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap_or_else(|_| reqwest::Client::new()),
-        });
-        DiscordDeliverer { http, direct }
+        };
+        DiscordDeliverer { http, direct, all_direct }
     }
 }
 
@@ -367,8 +385,7 @@ impl Direct {
         if files.is_empty() {
             req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string());
         } else {
-            body["attachments"] =
-                files.iter().enumerate().map(|(i, f)| serde_json::json!({"id": i, "filename": f.filename})).collect();
+            body["attachments"] = uploads(files);
             let mut form = reqwest::multipart::Form::new().text("payload_json", body.to_string());
             for (i, f) in files.iter().enumerate() {
                 let part = reqwest::multipart::Part::bytes(f.data.clone()).file_name(f.filename.clone());
@@ -405,19 +422,19 @@ pub fn outbox_message(m: &Message, outbox_id: i64) -> CreateMessage {
     create_message(m).nonce(serenity::all::Nonce::String(outbox_nonce(outbox_id))).enforce_nonce(true)
 }
 
+/// The `attachments` of a `payload_json` for new uploads: one per file, its placeholder id a
+/// snowflake string ("0", "1", ...) naming the part `files[n]` that carries it.
+fn uploads(files: &[crate::core::reply::FileAttachment]) -> serde_json::Value {
+    files.iter().enumerate().map(|(i, f)| serde_json::json!({"id": i.to_string(), "filename": f.filename})).collect()
+}
+
 impl Deliverer for DiscordDeliverer {
     async fn send(&self, outbox_id: i64, target: OutboxTarget, message: &Message) -> Result<(), DeliveryError> {
         let http = &*self.http;
-        let Some(direct) = &self.direct else {
-            let channel = match target {
-                OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id,
-                OutboxTarget::Channel(c) => serenity::all::ChannelId::new(c),
-            };
-            return channel.send_message(http, outbox_message(message, outbox_id)).await.map(|_| ()).map_err(classify);
-        };
         let token = http.token();
+        let direct = &self.direct;
         let channel = match target {
-            OutboxTarget::User(u) => {
+            OutboxTarget::User(u) if self.all_direct => {
                 let dm = direct
                     .post(token, "/users/@me/channels", serde_json::json!({"recipient_id": u.to_string()}), &[])
                     .await?;
@@ -426,8 +443,13 @@ impl Deliverer for DiscordDeliverer {
                     reason: "a DM channel without an id".into(),
                 })?
             }
+            OutboxTarget::User(u) => UserId::new(u).create_dm_channel(http).await.map_err(classify)?.id.get(),
             OutboxTarget::Channel(c) => c,
         };
+        if !self.all_direct && message.attachments.is_empty() {
+            let channel = serenity::all::ChannelId::new(channel);
+            return channel.send_message(http, outbox_message(message, outbox_id)).await.map(|_| ()).map_err(classify);
+        }
         // The same builder as serenity's path, without the files (they go as multipart parts).
         let bare = Message { attachments: Vec::new(), ..message.clone() };
         let body = serde_json::to_value(outbox_message(&bare, outbox_id))
@@ -458,6 +480,17 @@ mod tests {
         assert_eq!(body["nonce"], json!("sb42"));
         assert_eq!(body["enforce_nonce"], json!(true));
         assert_eq!(body["allowed_mentions"]["parse"], json!([]), "{body}");
+    }
+
+    #[test]
+    fn uploads_are_numbered_with_snowflake_strings() {
+        use crate::core::reply::FileAttachment;
+        let file = |name: &str| FileAttachment { filename: name.into(), data: b"x".to_vec() };
+        assert_eq!(
+            uploads(&[file("a.txt"), file("b.png")]),
+            json!([{"id": "0", "filename": "a.txt"}, {"id": "1", "filename": "b.png"}])
+        );
+        assert_eq!(uploads(&[]), json!([]));
     }
 
     #[test]

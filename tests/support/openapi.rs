@@ -3,8 +3,11 @@
 //! Owns loading the spec (env `DISCORD_OPENAPI`, else `$CARGO_MANIFEST_DIR/../shared/discord/
 //! openapi.json`; never copied into the repo), matching a concrete path to a spec path template
 //! (literal segments such as `@me` and `@original` win over parameters), and validating path
-//! parameters, query parameters and the JSON body (or the multipart `payload_json`) against the
-//! operation with the `jsonschema` crate (JSON Schema 2020-12).
+//! parameters, query parameters and the body against the operation with the `jsonschema` crate
+//! (JSON Schema 2020-12). A JSON body is checked against the operation's `application/json`
+//! schema; a `multipart/form-data` body (a message with files) against its `multipart/form-data`
+//! schema, as the form Discord reads: the fields of the `payload_json` part plus one string per
+//! other part (`files[0]`, ...), part names unique.
 //!
 //! Each schema is compiled with the whole spec document as its root plus `allOf: [schema]`, so
 //! the spec's `#/components/schemas/...` references resolve; validators are cached per schema.
@@ -30,8 +33,37 @@ pub struct RequestView<'a> {
     pub path: &'a str,
     /// Raw query string without the `?`, if any.
     pub query: Option<&'a str>,
-    /// The JSON body, or the parsed `payload_json` part of a multipart body.
-    pub body: Option<&'a Value>,
+    /// The body.
+    pub body: BodyView<'a>,
+}
+
+/// A request body as the oracle sees it.
+#[derive(Clone, Debug)]
+pub enum BodyView<'a> {
+    /// No body.
+    None,
+    /// A JSON body.
+    Json(&'a Value),
+    /// A `multipart/form-data` body.
+    Multipart {
+        /// The `payload_json` part, parsed; `None` when there is none or it is not JSON.
+        payload_json: Option<&'a Value>,
+        /// Every part, `payload_json` included, in order.
+        parts: Vec<FormPart<'a>>,
+    },
+    /// A body that is not what its content type says (the stand-in could not parse it).
+    Invalid,
+}
+
+/// One part of a multipart body.
+#[derive(Clone, Debug)]
+pub struct FormPart<'a> {
+    /// The form field name (`payload_json`, `files[0]`, ...).
+    pub name: &'a str,
+    /// Whether the part is a file (it has a file name).
+    pub is_file: bool,
+    /// The raw bytes.
+    pub data: &'a [u8],
 }
 
 /// One way a request breaks the spec.
@@ -40,7 +72,9 @@ pub struct Violation {
     /// The request, as [`RequestView::label`].
     pub request: String,
     /// Where in the request: a JSON pointer into the body (`/embeds/0/title`, `` for the
-    /// whole body), `path:{name}`, `query:{name}`, or `route` for a path/method problem.
+    /// whole body), into a multipart body's `payload_json` (`payload_json/attachments/0/id`, or
+    /// `payload_json` for the part itself), `part:{name}` for another part of it,
+    /// `path:{name}`, `query:{name}`, or `route` for a path/method problem.
     pub pointer: String,
     /// The rule broken, with the schema location it comes from.
     pub rule: String,
@@ -299,25 +333,49 @@ impl Spec {
         }
 
         // Body.
-        let request_body = self.deref(&op["requestBody"]);
-        let schema = request_body["content"]["application/json"]["schema"].clone();
-        match (req.body, schema.is_null()) {
-            (None, false) if request_body["required"] == true => {
-                out.push(violation("", "the operation requires a body and none was sent".into()));
-            }
-            (Some(body), true) if !body.is_null() => {
-                out.push(violation("", format!("{} {template} takes no JSON body", req.method)));
-            }
-            (Some(body), false) => {
-                let mut body = body.clone();
-                apply_known_deviations(template, req.method, &mut body);
-                for (pointer, rule) in self.validate(&schema, &body) {
-                    out.push(violation(&pointer, rule));
-                }
-            }
-            _ => {}
-        }
+        out.extend(self.check_body(template, op, req).into_iter().map(|(pointer, rule)| violation(&pointer, rule)));
         out
+    }
+
+    /// The body's violations as (pointer, rule) pairs.
+    fn check_body(&self, template: &str, op: &Value, req: &RequestView<'_>) -> Vec<(String, String)> {
+        let request_body = self.deref(&op["requestBody"]);
+        let content = &request_body["content"];
+        match &req.body {
+            BodyView::None => {
+                let json_schema = &content["application/json"]["schema"];
+                if request_body["required"] == true && !json_schema.is_null() {
+                    return vec![(String::new(), "the operation requires a body and none was sent".into())];
+                }
+                Vec::new()
+            }
+            BodyView::Invalid => vec![(String::new(), "the body cannot be parsed as its content type says".into())],
+            BodyView::Json(body) => {
+                let schema = &content["application/json"]["schema"];
+                if schema.is_null() {
+                    return match body.is_null() {
+                        true => Vec::new(),
+                        false => vec![(String::new(), format!("{} {template} takes no JSON body", req.method))],
+                    };
+                }
+                let mut body = (*body).clone();
+                apply_known_deviations(template, req.method, &mut body);
+                self.validate(schema, &body)
+            }
+            BodyView::Multipart { payload_json, parts } => {
+                let schema = &content["multipart/form-data"]["schema"];
+                if schema.is_null() {
+                    return vec![(String::new(), format!("{} {template} takes no multipart body", req.method))];
+                }
+                let (mut form, mut out) = multipart_form(*payload_json, parts);
+                apply_known_deviations(template, req.method, &mut form);
+                let others: Vec<&str> = parts.iter().map(|p| p.name).filter(|n| *n != "payload_json").collect();
+                for (pointer, rule) in self.validate(schema, &form) {
+                    out.push((multipart_pointer(&pointer, &others), rule));
+                }
+                out
+            }
+        }
     }
 
     /// Turns a query string value into the JSON type its schema asks for.
@@ -486,6 +544,56 @@ impl Spec {
     }
 }
 
+/// A multipart body as the form Discord reads: the fields of `payload_json` plus one string per
+/// other part (a file stands as `<file, N bytes>`), and what is wrong with its parts.
+fn multipart_form(payload_json: Option<&Value>, parts: &[FormPart<'_>]) -> (Value, Vec<(String, String)>) {
+    let mut problems = Vec::new();
+    let mut form = match payload_json {
+        Some(Value::Object(fields)) => fields.clone(),
+        Some(other) => {
+            problems.push(("payload_json".into(), format!("payload_json must be a JSON object, not {other}")));
+            serde_json::Map::new()
+        }
+        None if parts.iter().any(|p| p.name == "payload_json") => {
+            problems.push(("payload_json".into(), "the payload_json part is not JSON".into()));
+            serde_json::Map::new()
+        }
+        None => serde_json::Map::new(),
+    };
+    let from_payload: Vec<String> = form.keys().cloned().collect();
+    let mut seen = std::collections::HashSet::new();
+    for part in parts.iter().filter(|p| p.name != "payload_json") {
+        let at = format!("part:{}", part.name);
+        if !seen.insert(part.name) {
+            problems.push((at, "a second part of this name: Discord needs unique part names".into()));
+            continue;
+        }
+        if from_payload.iter().any(|k| k == part.name) {
+            problems.push((at.clone(), "the part repeats a field of payload_json".into()));
+        }
+        let value = match part.is_file {
+            true => format!("<file, {} bytes>", part.data.len()),
+            false => String::from_utf8_lossy(part.data).into_owned(),
+        };
+        form.insert(part.name.to_string(), Value::String(value));
+    }
+    (Value::Object(form), problems)
+}
+
+/// Where a violation found in a multipart form lies: in the part its pointer's first segment
+/// names (`part:files[0]`), else in `payload_json` (`payload_json/attachments/0/id`).
+fn multipart_pointer(pointer: &str, parts: &[&str]) -> String {
+    let Some(rest) = pointer.strip_prefix('/') else { return pointer.to_string() };
+    let (first, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
+    let name = unescape_pointer_segment(first);
+    if parts.contains(&name.as_str()) {
+        let tail = if tail.is_empty() { String::new() } else { format!("/{tail}") };
+        format!("part:{name}{tail}")
+    } else {
+        format!("payload_json{pointer}")
+    }
+}
+
 /// Rewrites the few things serenity 0.12.5 sends that the spec rejects although Discord accepts
 /// them, so that only real mistakes fail. Each case says why.
 fn apply_known_deviations(template: &str, method: &str, body: &mut Value) {
@@ -495,26 +603,6 @@ fn apply_known_deviations(template: &str, method: &str, body: &mut Value) {
     let is_command_write = template.starts_with("/applications/{application_id}/")
         && (template.ends_with("/commands") || template.ends_with("/commands/{command_id}"))
         && matches!(method, "POST" | "PUT" | "PATCH");
-    // File uploads: serenity's `CreateAttachment` list sends each new upload's `id` as its
-    // index, an integer (`{"id": 0, "filename": ...}`), as Discord's own upload examples do; the
-    // spec types it as a snowflake string. Validate the index as its string form.
-    let message_like = matches!(method, "POST" | "PATCH");
-    if message_like {
-        let fix_ids = |list: Option<&mut Value>| {
-            for a in list.and_then(Value::as_array_mut).into_iter().flatten() {
-                if let Some(id) = a.get_mut("id") {
-                    if let Some(n) = id.as_u64() {
-                        *id = Value::String(n.to_string());
-                    }
-                }
-            }
-        };
-        fix_ids(body.get_mut("attachments"));
-        // Interaction callbacks carry the message under `data`.
-        if template.starts_with("/interactions/") {
-            fix_ids(body.get_mut("data").and_then(|d| d.get_mut("attachments")));
-        }
-    }
     if is_command_write {
         let mut fix = |command: &mut Value| {
             if let Some(v) = command.get_mut("default_member_permissions") {
