@@ -84,7 +84,11 @@ impl Store {
                     if backend == Backend::Sqlite {
                         conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").await?;
                         // WAL lets readers work while one writer writes; ignored for :memory:.
-                        conn.execute("PRAGMA journal_mode = WAL;").await?;
+                        // In WAL mode `synchronous = NORMAL` syncs at checkpoints, not at every
+                        // commit: a committed step survives the process being killed, but the
+                        // last moment's commits can be lost if the machine itself loses power
+                        // (see the README).
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").await?;
                     }
                     Ok(())
                 })
