@@ -6,7 +6,12 @@
 /// The sealing of reports lives in [`crate::crypto`] (the outbox uses it too).
 pub use crate::crypto;
 pub mod decide;
+mod delivery;
+mod export;
+mod follow_up;
 pub mod ids;
+mod intake;
+mod view;
 pub mod workflow;
 
 use serde::{Deserialize, Serialize};
@@ -81,8 +86,8 @@ impl Feature for ThreatReports {
 
     async fn command(&self, cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> HandlerResult<Outcome> {
         match cmd.name.as_str() {
-            "report-threat" => workflow::command(cx, actor, cmd).await,
-            _ => workflow::list(cx, actor).await,
+            "report-threat" => intake::command(cx, actor, cmd).await,
+            _ => view::list(cx, actor).await,
         }
     }
 
@@ -95,7 +100,7 @@ impl Feature for ThreatReports {
     ) -> HandlerResult<Outcome> {
         match id {
             ids::ReportId::Report { report, action } => workflow::component(cx, actor, report, action, values).await,
-            ids::ReportId::List => workflow::list_component(cx, actor, values).await,
+            ids::ReportId::List => view::list_component(cx, actor, values).await,
             ids::ReportId::Form { .. } => Err(UserError::new("common.expired").into()),
         }
     }
@@ -114,10 +119,10 @@ impl Feature for ThreatReports {
     }
 
     async fn timer(&self, cx: &Ctx<'_>, kind: &str, subject: i64) -> HandlerResult<Outcome> {
-        workflow::timer(cx, kind, subject).await
+        delivery::timer(cx, kind, subject).await
     }
 
     async fn delivery_failed(&self, cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome> {
-        workflow::delivery_failed(cx, hook).await
+        delivery::delivery_failed(cx, hook).await
     }
 }
