@@ -4,6 +4,7 @@
 
 pub mod approval;
 pub mod conversation;
+mod decisions;
 pub mod ids;
 pub mod script;
 
