@@ -269,6 +269,10 @@ async fn a_conversation_survives_a_restart_and_can_be_resumed() {
             )
             .await;
         let m = message(&o);
+        // The step is named as the summary names it, never by its id in the script.
+        let offer = text(m);
+        assert!(offer.contains("«Formål og mål»"), "{offer}");
+        assert!(!offer.contains("«purpose»"), "{offer}");
         let resume = button(m, ":resume");
         let o = w2.press(KARI, &resume).await;
         assert!(message(&o).ephemeral);
@@ -366,6 +370,20 @@ async fn silent_approvers_are_reminded_then_escalated() {
             ("awaiting_head", Some("KANAL-2026-0001")),
             "resubmitted, same reference"
         );
+        // The history says what happened in words: no status value, no internal note.
+        let c = CommandInput {
+            name: "channels".into(),
+            subcommand: vec!["request".into()],
+            options: vec![("reference".into(), OptionValue::String("KANAL-2026-0001".into()))],
+        };
+        let history = text(message(&w.act(KARI, true, Input::Command(c)).await));
+        assert!(history.contains("Skriv meir om målgruppa."), "the officer's reason is shown: {history}");
+        assert!(history.contains("hjå avdelingsleiar"), "the reminder's step in words: {history}");
+        for internal in
+            ["awaiting_head", "awaiting_officer", "head did not answer", "changes_requested", "KANAL-2026-0001:"]
+        {
+            assert!(!history.contains(internal), "{internal} shown: {history}");
+        }
         db.cleanup().await;
     }
 }

@@ -2,7 +2,7 @@
 //! and `retire`, the half-yearly review by the responsible people (points 1.6 and 1.8), and
 //! what happens when a responsible person leaves the server.
 
-use crate::channel_request::approval::{self, Act, Refusal, Who};
+use crate::channel_request::approval::{self, Act, Refusal, Status, Who};
 use crate::channel_request::ids::{RequestId, ReviewAnswer};
 use crate::channel_request::workflow::{is_officer, reference, request_embed, status_text, timers};
 use crate::channel_request::{Answer, Conversation};
@@ -161,6 +161,23 @@ fn event_key(action: &str) -> &'static str {
     }
 }
 
+/// What the history shows after an event: the reason a decider wrote, the step a reminder was
+/// about, the person who left; never the internal words the trail keeps for the operator.
+fn event_detail(locale: Locale, action: &str, detail: &str) -> String {
+    let shown = match action {
+        "head-declined" | "rejected" | "changes-requested" if !detail.is_empty() => {
+            clip(&detail.replace('\n', " "), 300)
+        }
+        "reminded" if Status::parse(detail).is_some() => status_text(locale, detail),
+        "responsible-left" => match detail.parse::<u64>() {
+            Ok(user) => format!("<@{user}>"),
+            Err(_) => return String::new(),
+        },
+        _ => return String::new(),
+    };
+    format!(": {shown}")
+}
+
 async fn history(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     let involved = row.requester_id == actor.user_id || row.head_id == Some(actor.user_id);
@@ -174,11 +191,7 @@ async fn history(cx: &Ctx<'_>, actor: &Actor, row: &ChannelRequestRow) -> Handle
         .map(|e| {
             let who = if e.actor_id == 0 { t(locale, "registry.the-bot", &[]) } else { format!("<@{}>", e.actor_id) };
             let action = t(locale, event_key(&e.action), &[]);
-            let detail = if e.detail.is_empty() || e.action == "submitted" {
-                String::new()
-            } else {
-                format!(": {}", clip(&e.detail.replace('\n', " "), 300))
-            };
+            let detail = event_detail(locale, &e.action, &e.detail);
             format!("`{}` {who} – {action}{detail}", format_time(e.at))
         })
         .collect();

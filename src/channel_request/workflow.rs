@@ -62,7 +62,11 @@ pub async fn start(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     if let Some(row) = open.first() {
         let conv = conversation_of(row)?;
-        let step = conv.step.clone().unwrap_or_else(|| t(locale, "channel-flow.at-summary", &[]));
+        // The question the requester is at, by its name in the summary (never the step's id).
+        let step = match conv.step.as_deref().and_then(|id| script().step(id)) {
+            Some(def) => def.label.get(locale).to_string(),
+            None => t(locale, "channel-flow.at-summary", &[]),
+        };
         let msg = Message {
             content: Some(t(
                 locale,
