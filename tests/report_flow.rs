@@ -270,10 +270,23 @@ async fn a_report_reaches_the_manager_is_acknowledged_followed_up_handled_and_ex
         let file = &export[0].attachments[0];
         assert_eq!(file.filename, "TRUGSMAL-2026-0001.txt");
         let all = String::from_utf8(file.data.clone()).unwrap();
-        for needle in
-            [SECRET, "Ja, eg sender det", "Kan du ta eit skjermbilete til?", "TRUGSMAL-2026-0001", "acknowledged"]
-        {
+        // The log in words, people by name with their Discord id, each time once.
+        let kari = format!("Kari Nordmann (brukarnummer på Discord: {KARI})");
+        let ola = format!("Ola Hansen (brukarnummer på Discord: {OLA})");
+        for needle in [
+            SECRET,
+            "Ja, eg sender det",
+            "Kan du ta eit skjermbilete til?",
+            "TRUGSMAL-2026-0001",
+            "stadfesta at meldinga er motteken",
+            &format!("leverte meldinga til: {ola}"),
+            &format!("Meldt av: {kari}"),
+            &format!("Mottakar: {ola}"),
+        ] {
             assert!(all.contains(needle), "export lacks {needle}: {all}");
+        }
+        for internal in ["(Discord id)", "delivered-to", " acknowledged", "UTC UTC", "follow-up"] {
+            assert!(!all.contains(internal), "export shows {internal}: {all}");
         }
         assert!(all.contains(&somebot::threat_report::crypto::sha256_hex(EVIDENCE)));
 
