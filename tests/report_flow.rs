@@ -309,13 +309,17 @@ async fn a_report_reaches_the_manager_is_acknowledged_followed_up_handled_and_ex
 }
 
 #[tokio::test]
-async fn without_a_manager_the_reporter_picks_one_and_the_admin_hears_of_the_gap() {
+async fn without_a_manager_the_reporter_picks_one_and_nobody_hears_of_it() {
     for db in dbs::all().await {
         let w = World::new(db.store.clone(), false).await;
         let (id, preview) = w.draft().await;
-        let gap = all_text(&w.take_dms(ADMIN));
-        assert!(gap.contains(&format!("<@{KARI}>")) && gap.contains("/setup manager"), "{gap}");
-        assert!(!gap.contains(SECRET) && !gap.contains("skjermbilete"));
+        // Opening the form tells nobody (its timing alone would say who thinks of reporting);
+        // the admins see the register's gaps in /setup managers instead.
+        assert!(w.take_dms(ADMIN).is_empty(), "the admin is told nothing");
+        let register = w.act(ADMIN, true, cmd("setup", &["managers"], vec![])).await;
+        let gaps = &message(&register).embeds[0].fields[2];
+        assert!(gaps.name.contains("Utan næraste leiar"), "{gaps:?}");
+        assert!(gaps.value.contains(&format!("<@{KARI}>")), "{gaps:?}");
         assert!(preview.components.iter().flatten().any(|c| matches!(c, Component::UserSelect { .. })));
         let disabled =
             preview.components.iter().flatten().any(
@@ -611,6 +615,73 @@ async fn a_timer_whose_handler_fails_twice_runs_the_third_time() {
         assert_eq!(rerouted, 1);
         let metrics = somebot::metrics::global().render(None);
         assert!(metrics.contains("somebot_timers_total{result=\"failed\"}"), "{metrics}");
+        db.cleanup().await;
+    }
+}
+
+/// The reporter who sends their report to an alternate instead of their manager has bypassed
+/// the manager: no reroute ever reaches them, even when they are an alternate too.
+#[tokio::test]
+async fn a_reroute_never_reaches_the_bypassed_manager() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        w.act(ADMIN, true, cmd("setup", &["alternate"], vec![("user", OptionValue::User(OLA))])).await;
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:alt"), &[&PER.to_string()]).await;
+        w.out.blocked.lock().unwrap().insert(PER);
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        assert!(w.take_dms(OLA).is_empty(), "{}: the bypassed manager got it", db.label);
+        assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("annan måte")), "the reporter is told");
+        let row = w.app.store.report(id).await.unwrap().unwrap();
+        assert_eq!(row.recipient_id, Some(PER), "not rerouted to the manager");
+        db.cleanup().await;
+    }
+}
+
+/// Discord's trouble is not a refusal: a report whose DM fails transiently is retried, never
+/// passed on to the alternates.
+#[tokio::test]
+async fn transient_failures_do_not_burn_through_the_alternates() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        w.out.down.lock().unwrap().insert(OLA);
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        // 40 retries over more than a day of trouble (the wait doubles to an hour, then stays).
+        for _ in 0..40 {
+            w.clock.advance(HOUR);
+            w.app.deliver_due(&w.out).await;
+        }
+        assert!(w.take_dms(PER).is_empty(), "{}: no reroute for Discord's trouble", db.label);
+        w.out.down.lock().unwrap().clear();
+        w.clock.advance(HOUR);
+        w.app.deliver_due(&w.out).await;
+        assert!(all_text(&w.take_dms(OLA)).contains(SECRET), "delivered once Discord is back");
+        db.cleanup().await;
+    }
+}
+
+/// Deleting a report cancels its messages still waiting in the outbox.
+#[tokio::test]
+async fn a_deleted_report_is_not_delivered_later() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        w.out.down.lock().unwrap().insert(OLA);
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        w.submit(KARI, &format!("rtm:{id}:reply"), &[("text", "Eg har meir å fortelje")]).await;
+        w.press(KARI, &format!("rt:{id}:delete-confirm"), &[]).await;
+        assert_eq!(w.app.store.report(id).await.unwrap().unwrap().status, "deleted");
+        w.out.down.lock().unwrap().clear();
+        w.clock.advance(2 * HOUR);
+        w.app.deliver_due(&w.out).await;
+        let ola = all_text(&w.take_dms(OLA));
+        assert!(!ola.contains(SECRET) && !ola.contains("Eg har meir å fortelje"), "{}: {ola}", db.label);
+        let (kept,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            .fetch_one(w.app.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(kept, 0, "nothing of it waits in the outbox");
         db.cleanup().await;
     }
 }

@@ -128,7 +128,13 @@ impl App {
                 crate::metrics::global().delivery("sent");
                 self.store.outbox_sent(item.id, now).await
             }
-            Err(DeliveryError::Transient { retry_after_ms, reason }) if item.attempts < MAX_ATTEMPTS => {
+            // A message with a failure hook (a threat report, a request to its head) is never
+            // given up on for a transient failure: its hook is for real refusals (DMs closed,
+            // not a member), and Discord's trouble must not reroute it. It is retried, the wait
+            // capped at an hour, for as long as needed.
+            Err(DeliveryError::Transient { retry_after_ms, reason })
+                if item.attempts < MAX_ATTEMPTS || item.on_failure.is_some() =>
+            {
                 let wait = backoff_ms(item.attempts, *retry_after_ms);
                 warn!(outbox = item.id, attempts = item.attempts, retry_in_ms = wait, reason = %reason, "delivery failed, will retry");
                 crate::metrics::global().delivery("retried");

@@ -120,6 +120,18 @@ pub async fn register(cx: &Ctx<'_>, guild: u64, locale: Locale) -> HandlerResult
     let none = t(locale, "setup.none", &[]);
     let lines: Vec<String> = pairs.iter().map(|(e, m)| format!("<@{e}> → <@{m}>")).collect();
     let alt: Vec<String> = alternates.iter().map(|a| format!("<@{a}>")).collect();
+    // The register's gaps: present members with no manager on record (every one of them who
+    // reports a threat has to pick a recipient).
+    let mut gaps: Vec<String> = cx
+        .store
+        .members(guild)
+        .await?
+        .into_iter()
+        .filter(|m| m.present && !m.is_bot && !pairs.iter().any(|(e, _)| *e == m.user_id))
+        .map(|m| format!("<@{}>", m.user_id))
+        .collect();
+    let gap_count = gaps.len();
+    gaps.truncate(40);
     let join = |v: &[String]| {
         if v.is_empty() {
             none.clone()
@@ -135,6 +147,11 @@ pub async fn register(cx: &Ctx<'_>, guild: u64, locale: Locale) -> HandlerResult
             fields: vec![
                 EmbedField { name: t(locale, "setup.field-managers", &[]), value: join(&lines), inline: false },
                 EmbedField { name: t(locale, "setup.field-alternates", &[]), value: join(&alt), inline: false },
+                EmbedField {
+                    name: t(locale, "setup.field-gaps", &[("count", &gap_count.to_string())]),
+                    value: join(&gaps),
+                    inline: false,
+                },
             ],
             footer: None,
             tone: Some(Tone::Info),

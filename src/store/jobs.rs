@@ -259,6 +259,22 @@ impl super::tx::Tx {
         Ok(id)
     }
 
+    /// Gives up on the unsent messages whose failure hook starts with `hook_prefix` (their
+    /// content is cleared, nothing sends them); returns how many. The prefix is matched with
+    /// `LIKE`, so it must not hold `%` or `_`.
+    pub async fn cancel_queued(&mut self, hook_prefix: &str, now: i64) -> sqlx::Result<u64> {
+        debug_assert!(!hook_prefix.contains(['%', '_']), "{hook_prefix}");
+        let done = sqlx::query(
+            "UPDATE outbox SET failed_at = $1, locked_until = 0, last_error = 'cancelled', payload = '' \
+             WHERE sent_at IS NULL AND failed_at IS NULL AND on_failure LIKE $2",
+        )
+        .bind(now)
+        .bind(format!("{hook_prefix}%"))
+        .execute(self.conn()?)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Schedules a timer; returns its id.
     pub async fn schedule(&mut self, kind: &str, subject_id: i64, due_at: i64, now: i64) -> sqlx::Result<i64> {
         let (id,): (i64,) = sqlx::query_as(

@@ -168,6 +168,15 @@ pub fn decide(status: Status, who: Who, asked: Asked) -> Result<Allowed, Refusal
     Ok(effect)
 }
 
+/// Whom a report goes to next when its recipient could not be reached or did not acknowledge:
+/// the first alternate that is not the reporter, has not had it yet, and is not the line manager
+/// the reporter chose to bypass (by sending it to someone else first). `tried` lists the
+/// recipients so far, first one first.
+pub fn next_recipient(alternates: &[u64], reporter: u64, manager: Option<u64>, tried: &[u64]) -> Option<u64> {
+    let bypassed = manager.filter(|m| tried.first().is_some_and(|first| first != m));
+    alternates.iter().copied().find(|a| *a != reporter && !tried.contains(a) && Some(*a) != bypassed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +255,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_reroute_never_reaches_the_manager_the_reporter_bypassed() {
+        let (reporter, manager, per, ingrid) = (1, 2, 3, 4);
+        // Sent to the manager first: the alternates in order, never the reporter.
+        assert_eq!(next_recipient(&[reporter, per, ingrid], reporter, Some(manager), &[manager]), Some(per));
+        assert_eq!(next_recipient(&[per, ingrid], reporter, Some(manager), &[manager, per]), Some(ingrid));
+        assert_eq!(next_recipient(&[per], reporter, Some(manager), &[manager, per]), None);
+        // Sent to an alternate instead of the manager: the manager is never tried, even when
+        // they are an alternate too.
+        assert_eq!(next_recipient(&[manager, per, ingrid], reporter, Some(manager), &[per]), Some(ingrid));
+        assert_eq!(next_recipient(&[manager, per], reporter, Some(manager), &[per]), None);
+        // No manager on record: any alternate not yet tried.
+        assert_eq!(next_recipient(&[per, ingrid], reporter, None, &[per]), Some(ingrid));
     }
 
     #[test]

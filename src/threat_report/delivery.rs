@@ -9,6 +9,7 @@ use crate::core::{Actor, ButtonStyle, Component, Effect, Message, Outcome, Reply
 use crate::ctx::Ctx;
 use crate::i18n::{t, Locale};
 use crate::store::reports::{ReportChange, ReportRow};
+use crate::threat_report::decide::next_recipient;
 use crate::threat_report::ids::{self, Action};
 use crate::threat_report::ReportContent;
 
@@ -190,7 +191,7 @@ pub(super) async fn reroute(cx: &Ctx<'_>, row: ReportRow, reason: &str, failed: 
         Some(g) => cx.store.alternates(g).await?,
         None => Vec::new(),
     };
-    let next = candidates.into_iter().find(|c| *c != row.reporter_id && !tried.contains(c));
+    let next = next_recipient(&candidates, row.reporter_id, row.manager_id, &tried);
     let l = cx.store.locale_of(row.reporter_id).await?;
     let parts = match next {
         Some(next) => Some(delivery(cx, &row, next).await?),
@@ -255,6 +256,10 @@ pub(super) async fn delete(cx: &Ctx<'_>, row: ReportRow, by: u64, why: &str) -> 
         return Err(UserError::new("report.changed-meanwhile").into());
     }
     step.tx.log_report_event(row.id, now, by, "deleted", why).await?;
+    // Messages of this report still waiting in the outbox (the report to its recipient, a
+    // follow-up) never go out.
+    step.tx.cancel_queued(&format!("rt:dm-failed:{}:", row.id), now).await?;
+    step.tx.cancel_queued(&format!("rt:follow-up:{}:", row.id), now).await?;
     step.tx.cancel_timers(timers::ACK_TIMEOUT, row.id, now).await?;
     step.tx.cancel_timers(timers::RETENTION, row.id, now).await?;
     let outcome = step.commit(Outcome::with_effects(Reply::Nothing, effects)).await?;

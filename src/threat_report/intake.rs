@@ -50,12 +50,14 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
         Some((g, m)) => (Some(g), Some(m)),
         None => (actor.guild_id.or(cx.store.a_guild_of(actor.user_id).await?), None),
     };
-    let effects = if manager.is_none() { gap_notices(cx, guild, actor.user_id).await? } else { Vec::new() };
+    // Nobody is told that this person opened the form: its timing alone would say who is
+    // thinking of reporting. Admins see the register's gaps in `/setup managers`.
+    let effects: Vec<Effect> = Vec::new();
     let mut step = cx.step().await?;
     let id =
         step.tx.create_report(guild, actor.user_id, evidence.as_ref().map(|(m, d)| (m, d.as_deref())), now).await?;
     if manager.is_none() {
-        step.tx.log_report_event(id, now, 0, "register-gap", &format!("admins:{}", effects.len())).await?;
+        step.tx.log_report_event(id, now, 0, "register-gap", "").await?;
     }
     let mut text = t(locale, "report.police", &[]);
     text.push_str("\n\n");
@@ -82,21 +84,6 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
     let outcome = step.commit(Outcome::with_effects(Reply::Message(msg), effects)).await?;
     info!(report = id, evidence = evidence.is_some(), "threat report started");
     Ok(outcome)
-}
-
-/// The admins of a server are told that someone has no line manager on record (no content).
-pub(super) async fn gap_notices(cx: &Ctx<'_>, guild: Option<u64>, employee: u64) -> HandlerResult<Vec<Effect>> {
-    let Some(guild) = guild else { return Ok(Vec::new()) };
-    let mut admins: Vec<u64> = cx.store.settings(guild).await?.into_iter().map(|(_, _, by, _)| by).collect();
-    admins.sort_unstable();
-    admins.dedup();
-    let mut effects = Vec::new();
-    for admin in admins.into_iter().filter(|a| *a != employee && *a != 0) {
-        let l = cx.store.locale_of(admin).await?;
-        effects
-            .push(Effect::dm(admin, Message::text(t(l, "report.register-gap", &[("employee", &mention(employee))]))));
-    }
-    Ok(effects)
 }
 
 pub(super) fn evidence_line(locale: Locale, e: &EvidenceMeta) -> String {

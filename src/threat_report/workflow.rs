@@ -265,7 +265,9 @@ pub async fn modal(
                     ephemeral: false,
                     attachments: Vec::new(),
                 };
-                effects.push(Effect::dm(other, msg));
+                // The hook does nothing on failure; it names the report, so that deleting the
+                // report cancels the message while it waits.
+                effects.push(Effect::dm(other, msg).on_failure(format!("rt:follow-up:{id}:{other}")));
             }
             let mut step = cx.step().await?;
             let now = step.now();

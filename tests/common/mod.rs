@@ -15,6 +15,8 @@ use somebot::store::jobs::OutboxTarget;
 pub struct Collect {
     pub sent: Mutex<Vec<(OutboxTarget, Message)>>,
     pub blocked: Mutex<HashSet<u64>>,
+    /// DMs to these users fail as when Discord is in trouble (HTTP 502): transient.
+    pub down: Mutex<HashSet<u64>>,
 }
 
 impl Deliverer for Collect {
@@ -22,6 +24,9 @@ impl Deliverer for Collect {
         if let OutboxTarget::User(u) = target {
             if self.blocked.lock().unwrap().contains(&u) {
                 return Err(DeliveryError::Permanent("Cannot send messages to this user".into()));
+            }
+            if self.down.lock().unwrap().contains(&u) {
+                return Err(DeliveryError::Transient { retry_after_ms: None, reason: "HTTP 502".into() });
             }
         }
         self.sent.lock().unwrap().push((target, message.clone()));
