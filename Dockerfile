@@ -25,19 +25,21 @@ COPY src ./src
 COPY prompts ./prompts
 COPY migrations ./migrations
 COPY benches ./benches
+#    The image's defaults go in a file, not in ENV: `--env-file` or `-e NAME=` would replace an
+#    ENV value with an empty one, while the binary reads this file last, for what nothing sets.
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked --bin somebot \
     && mkdir -p out/data \
-    && cp "${CARGO_TARGET_DIR:-target}/release/somebot" out/somebot
+    && cp "${CARGO_TARGET_DIR:-target}/release/somebot" out/somebot \
+    && printf 'SOMEBOT_DATA_DIR=/data\nSOMEBOT_METRICS_ADDR=0.0.0.0:9100\n' > out/defaults.env
 
 # gcr.io/distroless/cc-debian13:nonroot
 FROM gcr.io/distroless/cc-debian13:nonroot@sha256:d97bc0a941b8d4be647dc0ee75b264ddbb772f1ac5ba690a4309c00723b23775
 COPY --from=build /src/out/somebot /usr/local/bin/somebot
+# SOMEBOT_DATA_DIR=/data and SOMEBOT_METRICS_ADDR=0.0.0.0:9100, where nothing else sets them.
+COPY --from=build /src/out/defaults.env /etc/somebot/defaults.env
 # The SQLite file and the report key file live in the volume, owned by the runtime user.
 COPY --from=build --chown=65532:65532 /src/out/data /data
-ENV SOMEBOT_DATA_DIR=/data \
-    SOMEBOT_METRICS_ADDR=0.0.0.0:9100 \
-    RUST_LOG=info,serenity=warn,sqlx=warn
 VOLUME ["/data"]
 # /healthz and Prometheus /metrics.
 EXPOSE 9100

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use somebot::clock::SystemClock;
-use somebot::config::{Config, Needs, Overrides};
+use somebot::config::{Config, ConfigError, Needs, Overrides, Problem};
 use somebot::guideline::{handlers, search};
 use somebot::i18n::Locale;
 use somebot::store::Store;
@@ -154,12 +154,24 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime's threads start and before clap reads its `env` defaults: empty values
+    // count as unset, then `.env` and the Docker image's defaults fill in what is unset.
+    use somebot::config::{prepare_environment, DOTENV, IMAGE_DEFAULTS};
+    if let Err(e) = prepare_environment(&[std::path::Path::new(DOTENV), std::path::Path::new(IMAGE_DEFAULTS)]) {
+        return fail(e);
+    }
     let cli = Cli::parse();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(serve(cli)),
+        Err(e) => fail(format!("somebot: cannot start the async runtime: {e}")),
+    }
+}
+
+async fn serve(cli: Cli) -> ExitCode {
     let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone() };
     let command = cli.command.unwrap_or_else(|| {
-        if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+        if std::env::var_os("DISCORD_TOKEN").is_some() {
             Cmd::Run { startup_attempts: 6, shard: None }
         } else {
             eprintln!("DISCORD_TOKEN is not set: starting the terminal sandbox (somebot chat). Set it to run the Discord bot.");
@@ -323,11 +335,16 @@ async fn main() -> ExitCode {
             code
         }
         Cmd::Healthcheck => {
-            let Some(addr) = std::env::var("SOMEBOT_METRICS_ADDR").ok().filter(|v| !v.trim().is_empty()) else {
-                return fail("configuration error: SOMEBOT_METRICS_ADDR is not set; set it (for example 127.0.0.1:9100) for `run` and for the health check");
-            };
-            let Ok(addr) = addr.trim().parse::<std::net::SocketAddr>() else {
-                return fail("configuration error: SOMEBOT_METRICS_ADDR is not an address with a port; set it like 127.0.0.1:9100");
+            let addr = match somebot::config::metrics_addr(&|k| std::env::var(k).ok()) {
+                Ok(Some(addr)) => addr,
+                Ok(None) => {
+                    return fail(ConfigError(vec![Problem {
+                        var: "SOMEBOT_METRICS_ADDR",
+                        problem: "is not set".into(),
+                        fix: "set it (for example 127.0.0.1:9100) for `run` and for the health check".into(),
+                    }]))
+                }
+                Err(p) => return fail(ConfigError(vec![p])),
             };
             if somebot::metrics::probe(addr).await {
                 println!("healthy");
