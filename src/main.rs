@@ -346,12 +346,15 @@ async fn serve(cli: Cli) -> ExitCode {
                 }
                 Err(p) => return fail(ConfigError(vec![p])),
             };
-            if somebot::metrics::probe(addr).await {
-                println!("healthy");
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("unhealthy: no 200 from http://{addr}/healthz");
-                ExitCode::from(1)
+            match somebot::metrics::probe(addr).await {
+                Ok(()) => {
+                    println!("healthy");
+                    ExitCode::SUCCESS
+                }
+                Err(why) => {
+                    eprintln!("unhealthy: {why}");
+                    ExitCode::from(1)
+                }
             }
         }
         Cmd::Migrate => {
