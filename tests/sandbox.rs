@@ -109,3 +109,17 @@ async fn a_threat_report_reaches_the_manager_and_nobody_else() {
     let others = say(&mut sb, "/reports").await;
     assert!(!others.contains("truga"), "someone else sees nothing: {others}");
 }
+
+#[tokio::test]
+async fn timers_that_are_due_fire_right_after_wait() {
+    let (mut sb, _dir) = sandbox().await;
+    let started = say(&mut sb, "/new-channel").await;
+    assert!(started.contains("Spørsmål 1 av 13"), "{started}");
+    let early = say(&mut sb, ":wait 23h").await;
+    assert!(!early.contains("direct message from somebot"), "nothing is due yet: {early}");
+    // The conversation reminder is due after 24 hours: it comes with the `:wait`, not with the
+    // next command.
+    let waited = say(&mut sb, ":wait 2h").await;
+    assert!(waited.contains("time moves 2h forward"), "{waited}");
+    assert!(waited.contains("direct message from somebot") && waited.contains("er ikkje ferdig"), "{waited}");
+}

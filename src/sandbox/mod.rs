@@ -67,7 +67,7 @@ impl Sandbox {
             return Some(String::new());
         }
         if let Some(cmd) = trimmed.strip_prefix(':') {
-            return self.meta(cmd);
+            return self.meta(cmd).await;
         }
         if trimmed.starts_with('/') {
             return Some(match parse_command(trimmed) {
@@ -81,7 +81,7 @@ impl Sandbox {
         Some(self.send(Input::DirectMessage { text: trimmed.to_string() }).await)
     }
 
-    fn meta(&mut self, cmd: &str) -> Option<String> {
+    async fn meta(&mut self, cmd: &str) -> Option<String> {
         let mut parts = cmd.split_whitespace();
         match parts.next().unwrap_or_default() {
             "q" | "quit" | "exit" => None,
@@ -125,7 +125,10 @@ impl Sandbox {
                     return Some("Say how long, for example :wait 25h or :wait 3d.\n".into());
                 };
                 clock.advance(ms);
-                Some(format!("(time moves {arg} forward)\n"))
+                // What came due meanwhile happens now, as the worker would have done it.
+                let mut out = format!("(time moves {arg} forward)\n");
+                out.push_str(&self.background().await);
+                Some(out)
             }
             "lang" => {
                 self.current.locale = match parts.next() {
