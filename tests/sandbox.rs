@@ -21,14 +21,13 @@ async fn say(sb: &mut Sandbox, line: &str) -> String {
     sb.line(line).await.expect("not a quit")
 }
 
-#[tokio::test]
-async fn a_channel_request_is_approved_by_switching_people() {
-    let (mut sb, _dir) = sandbox().await;
-    let out = say(&mut sb, "/new-channel").await;
+/// Kari fills in a whole /new-channel request with Ola as the department head and sends it.
+async fn submit_request(sb: &mut Sandbox) {
+    let out = say(sb, "/new-channel").await;
     assert!(out.contains("direktemelding"), "{out}");
     assert!(out.contains("Spørsmål 1 av 13"), "the first question is shown as a DM: {out}");
-    say(&mut sb, "1").await; // the platform menu
-    say(&mut sb, "1").await; // Facebook
+    say(sb, "1").await; // the platform menu
+    say(sb, "1").await; // Facebook
     for answer in [
         "Volda bibliotek",
         "Biblioteket",
@@ -36,26 +35,32 @@ async fn a_channel_request_is_approved_by_switching_people() {
         "Vaksne i Volda kommune",
         "Vi svarar på kommentarar kvar dag",
     ] {
-        say(&mut sb, answer).await;
+        say(sb, answer).await;
     }
-    say(&mut sb, "1").await; // yes, privacy
-    say(&mut sb, "Vi spør alltid skriftleg om samtykke").await;
-    say(&mut sb, "1").await; // yes, confidentiality
-    say(&mut sb, "Vi publiserer aldri noko om enkeltpersonar").await;
-    say(&mut sb, "To timar i veka til oppfølging").await;
-    say(&mut sb, "Kari Nordmann, Ola").await;
-    say(&mut sb, "1").await; // branding
-    say(&mut sb, "1").await; // comments
-    let summary = say(&mut sb, "Ola Leiar").await;
+    say(sb, "1").await; // yes, privacy
+    say(sb, "Vi spør alltid skriftleg om samtykke").await;
+    say(sb, "1").await; // yes, confidentiality
+    say(sb, "Vi publiserer aldri noko om enkeltpersonar").await;
+    say(sb, "To timar i veka til oppfølging").await;
+    say(sb, "Kari Nordmann, Ola").await;
+    say(sb, "1").await; // branding
+    say(sb, "1").await; // comments
+    let summary = say(sb, "Ola Leiar").await;
     assert!(summary.contains("Samandrag") && summary.contains("@Ola Leiar"), "{summary}");
-    let sent = say(&mut sb, "2").await;
+    let sent = say(sb, "2").await;
     assert!(sent.contains("KANAL-") && sent.contains("sent ola a direct message"), "{sent}");
+}
+
+#[tokio::test]
+async fn a_channel_request_is_approved_by_switching_people() {
+    let (mut sb, _dir) = sandbox().await;
+    submit_request(&mut sb).await;
 
     let head = say(&mut sb, ":as ola").await;
     assert!(head.contains("Godkjenn") && head.contains("Avslå"), "{head}");
     let approved = say(&mut sb, "1").await;
     assert!(approved.contains("vidare til informasjonskonsulenten"), "{approved}");
-    assert!(approved.contains("posted in a channel"), "the review channel gets it: {approved}");
+    assert!(approved.contains("posted in #godkjenning"), "the review channel gets it: {approved}");
 
     // The officer reviews in the channel: as Ingrid, the review post's buttons are hers.
     let list = say(&mut sb, "/channels list").await;
@@ -122,4 +127,25 @@ async fn timers_that_are_due_fire_right_after_wait() {
     let waited = say(&mut sb, ":wait 2h").await;
     assert!(waited.contains("time moves 2h forward"), "{waited}");
     assert!(waited.contains("direct message from somebot") && waited.contains("er ikkje ferdig"), "{waited}");
+}
+
+#[tokio::test]
+async fn labels_say_what_happened_and_where() {
+    let (mut sb, _dir) = sandbox().await;
+    submit_request(&mut sb).await;
+    say(&mut sb, ":as ola").await;
+    let approved = say(&mut sb, "1").await;
+    // The head's button is on a DM: the DM is edited, and the bot posts in the review channel.
+    assert!(approved.contains("── edited (direct message) ──"), "{approved}");
+    assert!(approved.contains("── posted in #godkjenning ──"), "{approved}");
+    assert!(!approved.contains("#general"), "{approved}");
+    let officer = say(&mut sb, ":as ingrid").await;
+    assert!(officer.contains("── new in #godkjenning (the review channel) ──"), "{officer}");
+    let done = say(&mut sb, "1").await;
+    assert!(done.contains("── edited in #godkjenning ──") && done.contains("godkjende søknaden"), "{done}");
+    assert!(!done.contains("posted in"), "the decision edits the review post, it posts nothing: {done}");
+    // A command's public answer is posted where the command was typed.
+    let out = say(&mut sb, "/guideline private-profile point:3h").await;
+    let shared = say(&mut sb, "1").await;
+    assert!(out.contains("Del i kanalen") && shared.contains("── posted in #general ──"), "{shared}");
 }

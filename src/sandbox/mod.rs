@@ -13,7 +13,8 @@ pub use render::render;
 pub use world::{personas, Persona, Sandbox, SandboxDeliverer, CHANNEL_ID, GUILD_ID, OFFICER_ROLE, REVIEW_CHANNEL_ID};
 
 use parse::parse_duration;
-use world::Pending;
+use render::channel_name;
+use world::{Pending, Place};
 
 use crate::clock::OffsetClock;
 use crate::core::{Component, Input, Modal, Reply};
@@ -98,18 +99,20 @@ impl Sandbox {
                         let mut out = format!("Now playing {} ({}).\n", self.current.name, self.current.role);
                         if let Some(msgs) = self.inbox.remove(&self.current.user_id) {
                             let mut comps = Vec::new();
-                            let mut in_dm = true;
-                            for (m, dm) in msgs {
-                                out.push_str(if dm {
-                                    "── direct message from somebot ──\n"
-                                } else {
-                                    "── new in #godkjenning (the review channel) ──\n"
+                            let mut last = Place::Dm;
+                            for (m, place) in msgs {
+                                out.push_str(&match place {
+                                    Place::Dm => "── direct message from somebot ──\n".to_string(),
+                                    Place::Channel(c) if c == REVIEW_CHANNEL_ID => {
+                                        format!("── new in {} (the review channel) ──\n", channel_name(c))
+                                    }
+                                    Place::Channel(c) => format!("── new in {} ──\n", channel_name(c)),
                                 });
                                 out.push_str(&render(&m, &mut comps));
-                                in_dm = dm;
+                                last = place;
                             }
                             self.last_components.insert(self.current.user_id, comps);
-                            self.last_in_dm.insert(self.current.user_id, in_dm);
+                            self.last_place.insert(self.current.user_id, last);
                         }
                         out
                     }
@@ -239,27 +242,34 @@ impl Sandbox {
         self.send(Input::ModalSubmit { custom_id: modal.custom_id.clone(), fields: values }).await
     }
 
-    /// Runs an input through the core and renders the outcome.
+    /// Runs an input through the core and renders the outcome, labelled with what happened
+    /// where: a message posted in a channel, a message edited (the one whose button was pressed).
     pub async fn send(&mut self, input: Input) -> String {
-        let in_dm = match &input {
-            Input::DirectMessage { .. } => true,
-            Input::Command(_) | Input::Autocomplete { .. } => false,
+        let place = match &input {
+            Input::DirectMessage { .. } => Place::Dm,
+            Input::Command(_) | Input::Autocomplete { .. } => Place::Channel(CHANNEL_ID),
             Input::Component { .. } | Input::ModalSubmit { .. } => {
-                self.last_in_dm.get(&self.current.user_id).copied().unwrap_or(false)
+                self.last_place.get(&self.current.user_id).copied().unwrap_or(Place::Channel(CHANNEL_ID))
             }
         };
-        let actor = self.actor(in_dm);
+        let actor = self.actor(place);
         let outcome = self.app.handle(&actor, input).await;
         let mut out = String::new();
         match &outcome.reply {
             Reply::Message(m) | Reply::Update(m) => {
+                let edited = matches!(outcome.reply, Reply::Update(_));
                 let mut comps = Vec::new();
-                if !m.ephemeral && !in_dm {
-                    out.push_str("── posted in #general ──\n");
+                match place {
+                    Place::Channel(c) if edited => out.push_str(&format!("── edited in {} ──\n", channel_name(c))),
+                    Place::Channel(c) if !m.ephemeral => {
+                        out.push_str(&format!("── posted in {} ──\n", channel_name(c)))
+                    }
+                    Place::Dm if edited => out.push_str("── edited (direct message) ──\n"),
+                    Place::Channel(_) | Place::Dm => {}
                 }
                 out.push_str(&render(m, &mut comps));
                 self.last_components.insert(self.current.user_id, comps);
-                self.last_in_dm.insert(self.current.user_id, in_dm);
+                self.last_place.insert(self.current.user_id, place);
             }
             Reply::Modal(m) => {
                 out.push_str(&format!("── {} ──\n", m.title));
@@ -297,25 +307,25 @@ impl Sandbox {
                     out.push_str("── direct message from somebot ──\n");
                     out.push_str(&render(&message, &mut comps));
                     self.last_components.insert(self.current.user_id, comps);
-                    self.last_in_dm.insert(self.current.user_id, true);
+                    self.last_place.insert(self.current.user_id, Place::Dm);
                 }
                 OutboxTarget::User(u) => {
                     let who = personas().into_iter().find(|p| p.user_id == u);
                     let name = who.as_ref().map(|p| p.key).unwrap_or("someone");
                     out.push_str(&format!("(somebot sent {name} a direct message: `:as {name}` to read it)\n"));
-                    self.inbox.entry(u).or_default().push((message, true));
+                    self.inbox.entry(u).or_default().push((message, Place::Dm));
                 }
-                OutboxTarget::Channel(_) => {
-                    out.push_str("── posted in a channel ──\n");
+                OutboxTarget::Channel(c) => {
+                    out.push_str(&format!("── posted in {} ──\n", channel_name(c)));
                     let mut comps = Vec::new();
                     out.push_str(&render(&message, &mut comps));
                     // The review channel is read by the officers: its buttons are theirs.
                     for p in personas().into_iter().filter(|p| p.roles.contains(&OFFICER_ROLE)) {
                         if p.user_id == self.current.user_id {
                             self.last_components.insert(p.user_id, comps.clone());
-                            self.last_in_dm.insert(p.user_id, false);
+                            self.last_place.insert(p.user_id, Place::Channel(c));
                         } else {
-                            self.inbox.entry(p.user_id).or_default().push((message.clone(), false));
+                            self.inbox.entry(p.user_id).or_default().push((message.clone(), Place::Channel(c)));
                             out.push_str(&format!("(`:as {}` to act on it as an officer)\n", p.key));
                         }
                     }

@@ -55,6 +55,15 @@ pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
     names(&out)
 }
 
+/// A channel of the sandbox server by its name, as Discord shows it.
+pub(super) fn channel_name(id: u64) -> String {
+    match id {
+        CHANNEL_ID => "#general".into(),
+        REVIEW_CHANNEL_ID => "#godkjenning".into(),
+        other => format!("#{other}"),
+    }
+}
+
 /// Shows Discord mentions of the sandbox's people, role and channels as names.
 fn names(text: &str) -> String {
     let mut out = text.to_string();

@@ -99,6 +99,13 @@ pub(super) enum Pending {
     },
 }
 
+/// Where a message is: in the person's direct messages or in a channel of the sandbox server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    Dm,
+    Channel(u64),
+}
+
 /// Collects delivered messages so the sandbox can show them to the right person.
 #[derive(Debug, Default)]
 pub struct SandboxDeliverer {
@@ -135,10 +142,10 @@ pub struct Sandbox {
     pub(super) current: Persona,
     /// Components of the last message each persona saw, numbered from 1.
     pub(super) last_components: HashMap<u64, Vec<Component>>,
-    /// Whether the last message a persona saw (and so its buttons) is in their DMs.
-    pub(super) last_in_dm: HashMap<u64, bool>,
-    /// Direct messages waiting for a persona who is not being played.
-    pub(super) inbox: HashMap<u64, Vec<(Message, bool)>>,
+    /// Where the last message a persona saw (and so its buttons) is.
+    pub(super) last_place: HashMap<u64, Place>,
+    /// Messages waiting for a persona who is not being played, with where they are.
+    pub(super) inbox: HashMap<u64, Vec<(Message, Place)>>,
     pub(super) pending: Pending,
 }
 
@@ -160,7 +167,7 @@ impl Sandbox {
             deliverer: SandboxDeliverer::default(),
             current: personas()[0].clone(),
             last_components: HashMap::new(),
-            last_in_dm: HashMap::new(),
+            last_place: HashMap::new(),
             inbox: HashMap::new(),
             pending: Pending::Nothing,
         }
@@ -206,9 +213,10 @@ impl Sandbox {
     }
 
     /// The actor; in a DM (typed text, or a button on a DM) Discord sends no server and no
-    /// roles, and neither does the sandbox.
-    pub(super) fn actor(&self, in_dm: bool) -> Actor {
-        if in_dm {
+    /// roles, and neither does the sandbox. In a channel, the channel is where the command was
+    /// typed or the pressed message is.
+    pub(super) fn actor(&self, place: Place) -> Actor {
+        let Place::Channel(channel) = place else {
             return Actor {
                 user_id: self.current.user_id,
                 guild_id: None,
@@ -218,11 +226,11 @@ impl Sandbox {
                 can_manage_guild: false,
                 role_ids: Vec::new(),
             };
-        }
+        };
         Actor {
             user_id: self.current.user_id,
             guild_id: Some(GUILD_ID),
-            channel_id: Some(CHANNEL_ID),
+            channel_id: Some(channel),
             locale: self.current.locale,
             display_name: self.current.name.to_string(),
             can_manage_guild: self.current.admin,
