@@ -232,7 +232,7 @@ async fn serve(cli: Cli) -> ExitCode {
             } else {
                 let locale = if lang.starts_with("en") { Locale::En } else { Locale::Nn };
                 let m = handlers::answer(locale, &outcome, None);
-                print!("{}", somebot::sandbox::render(&m, &mut Vec::new()));
+                print!("{}", somebot::sandbox::render(&m, 1));
             }
             ExitCode::SUCCESS
         }
@@ -305,7 +305,7 @@ async fn serve(cli: Cli) -> ExitCode {
             });
             let outcome = app.handle(&operator(guild), input).await;
             if let somebot::core::Reply::Message(m) = &outcome.reply {
-                print!("{}", somebot::sandbox::render(m, &mut Vec::new()));
+                print!("{}", somebot::sandbox::render(m, 1));
             }
             app.store.close().await;
             ExitCode::SUCCESS

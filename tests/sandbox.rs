@@ -21,13 +21,40 @@ async fn say(sb: &mut Sandbox, line: &str) -> String {
     sb.line(line).await.expect("not a quit")
 }
 
+/// The number the sandbox printed on the button or menu `label` in `shown` (`[5] Ja`, or
+/// `[2] ✅ Godkjenn` with an emoji between).
+fn number(shown: &str, label: &str) -> String {
+    for line in shown.lines() {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(label).map(|i| i + from) {
+            let before = &line[..at];
+            if let Some(open) = before.rfind('[') {
+                if let Some((n, between)) = before[open + 1..].split_once(']') {
+                    let emoji_only = between.chars().all(|c| !c.is_alphanumeric());
+                    if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && emoji_only {
+                        return n.to_string();
+                    }
+                }
+            }
+            from = at + label.len();
+        }
+    }
+    panic!("no button {label:?} in:\n{shown}");
+}
+
+/// Presses the button `label` that `shown` printed.
+async fn press(sb: &mut Sandbox, shown: &str, label: &str) -> String {
+    let n = number(shown, label);
+    say(sb, &n).await
+}
+
 /// Kari fills in a whole /new-channel request with Ola as the department head and sends it.
 async fn submit_request(sb: &mut Sandbox) {
     let out = say(sb, "/new-channel").await;
     assert!(out.contains("direktemelding"), "{out}");
     assert!(out.contains("Spørsmål 1 av 13"), "the first question is shown as a DM: {out}");
-    say(sb, "1").await; // the platform menu
-    say(sb, "1").await; // Facebook
+    press(sb, &out, "Vel eitt alternativ").await; // the platform menu
+    let mut shown = say(sb, "1").await; // Facebook
     for answer in [
         "Volda bibliotek",
         "Biblioteket",
@@ -35,19 +62,19 @@ async fn submit_request(sb: &mut Sandbox) {
         "Vaksne i Volda kommune",
         "Vi svarar på kommentarar kvar dag",
     ] {
-        say(sb, answer).await;
+        shown = say(sb, answer).await;
     }
-    say(sb, "1").await; // yes, privacy
-    say(sb, "Vi spør alltid skriftleg om samtykke").await;
-    say(sb, "1").await; // yes, confidentiality
+    press(sb, &shown, "Ja").await; // yes, privacy
+    let shown = say(sb, "Vi spør alltid skriftleg om samtykke").await;
+    press(sb, &shown, "Ja").await; // yes, confidentiality
     say(sb, "Vi publiserer aldri noko om enkeltpersonar").await;
     say(sb, "To timar i veka til oppfølging").await;
-    say(sb, "Kari Nordmann, Ola").await;
-    say(sb, "1").await; // branding
-    say(sb, "1").await; // comments
+    let shown = say(sb, "Kari Nordmann, Ola").await;
+    let shown = press(sb, &shown, "Ja").await; // branding
+    press(sb, &shown, "Ja").await; // comments
     let summary = say(sb, "Ola Leiar").await;
     assert!(summary.contains("Samandrag") && summary.contains("@Ola Leiar"), "{summary}");
-    let sent = say(sb, "2").await;
+    let sent = press(sb, &summary, "Send").await;
     assert!(sent.contains("KANAL-") && sent.contains("sent ola a direct message"), "{sent}");
 }
 
@@ -98,11 +125,12 @@ async fn a_threat_report_reaches_the_manager_and_nobody_else() {
     say(&mut sb, ":as kari").await;
     let intake = say(&mut sb, "/report-threat").await;
     assert!(intake.contains("112") && intake.contains("02800"), "{intake}");
-    say(&mut sb, "1").await; // write the report
+    press(&mut sb, &intake, "Skriv meldinga").await; // write the report
+    let mut shown = String::new();
     for field in ["Ein forelder truga meg i ein kommentar", "Facebook", "I går", "Ja"] {
-        say(&mut sb, field).await;
+        shown = say(&mut sb, field).await;
     }
-    let sent = say(&mut sb, "1").await;
+    let sent = press(&mut sb, &shown, "Send").await;
     assert!(sent.contains("TRUGSMAL-") && sent.contains("sent ola a direct message"), "{sent}");
     assert!(!sent.contains("posted in"), "nothing is posted in a channel: {sent}");
     let manager = say(&mut sb, ":as ola").await;
@@ -148,4 +176,43 @@ async fn labels_say_what_happened_and_where() {
     let out = say(&mut sb, "/guideline private-profile point:3h").await;
     let shared = say(&mut sb, "1").await;
     assert!(out.contains("Del i kanalen") && shared.contains("── posted in #general ──"), "{shared}");
+}
+
+#[tokio::test]
+async fn the_buttons_of_the_last_few_messages_stay_pressable() {
+    let (mut sb, _dir) = sandbox().await;
+    // A DM with buttons, then another DM with buttons: the first keeps its buttons, the second's
+    // are numbered after them.
+    let question = say(&mut sb, "/new-channel").await;
+    let menu = number(&question, "Vel eitt alternativ");
+    let reminder = say(&mut sb, ":wait 25h").await;
+    assert!(reminder.contains("er ikkje ferdig"), "{reminder}");
+    let first_on_reminder = reminder.split_once("er ikkje ferdig").unwrap().1;
+    let n: usize = first_on_reminder.split_once('[').unwrap().1.split_once(']').unwrap().0.parse().unwrap();
+    assert!(n > 3, "the reminder's buttons come after the question's three: {reminder}");
+    let options = say(&mut sb, &menu).await;
+    assert!(options.contains("(1) Facebook"), "the question's menu still opens: {options}");
+    say(&mut sb, "1").await;
+
+    // Three answers with a share button each: numbered 1, 2, 3 across them; the oldest's is
+    // still pressable.
+    let (mut sb, _dir) = sandbox().await;
+    let mut shown = Vec::new();
+    for point in ["3a", "3b", "3b"] {
+        shown.push(say(&mut sb, &format!("/guideline private-profile point:{point}")).await);
+    }
+    let numbers: Vec<String> = shown.iter().map(|s| number(s, "Del i kanalen")).collect();
+    assert_eq!(numbers, ["1", "2", "3"], "{shown:?}");
+    let oldest = say(&mut sb, "1").await;
+    assert!(oldest.contains("posted in #general") && oldest.contains("Delt av Kari Nordmann"), "{oldest}");
+    assert!(oldest.contains("ytringsfridom") && !oldest.contains("teieplikt"), "the first answer is shared: {oldest}");
+    // Only the last 3 messages with buttons: after three newer ones, 1 is a newer answer's.
+    for _ in 0..3 {
+        say(&mut sb, "/guideline private-profile point:3b").await;
+    }
+    let newer = say(&mut sb, "1").await;
+    assert!(newer.contains("teieplikt") && !newer.contains("ytringsfridom"), "{newer}");
+    assert!(say(&mut sb, "9").await.contains("no button with that number on your last 3 messages"));
+    assert!(sb.banner().contains("any [n] on your last 3 messages with buttons"), "the greeting says how");
+    assert!(say(&mut sb, ":help").await.contains("any [n] on your last 3 messages with buttons"));
 }

@@ -1,5 +1,5 @@
 //! `somebot chat`: a terminal adapter over the same core and database as `run`. A person types
-//! slash commands and answers as in Discord: numbers press the buttons of the last message,
+//! slash commands and answers as in Discord: numbers press the buttons of the last few messages,
 //! modals are asked field by field, other text is a direct message to the bot. `:as NAME`
 //! switches the person played, so one person can try a whole approval or report alone; direct
 //! messages to other people wait in their inbox until you play them.
@@ -14,10 +14,10 @@ pub use world::{personas, Persona, Sandbox, SandboxDeliverer, CHANNEL_ID, GUILD_
 
 use parse::parse_duration;
 use render::channel_name;
-use world::{Pending, Place};
+use world::{free_numbers, Pending, Place, Shown, PRESSABLE_MESSAGES};
 
 use crate::clock::OffsetClock;
-use crate::core::{Component, Input, Modal, Reply};
+use crate::core::{Component, Input, Message, Modal, Reply};
 use crate::i18n::Locale;
 use crate::store::jobs::OutboxTarget;
 use crate::App;
@@ -46,9 +46,10 @@ impl Sandbox {
     pub fn banner(&self) -> String {
         let mut s = String::from(
             "somebot sandbox: the real bot without Discord. Type /help, /guideline private-profile,\n\
-             /guideline ask <question>, /new-channel or /report-threat. Numbers press buttons,\n\
-             :as NAME plays another person, :who lists them, :quit ends.\n",
+             /guideline ask <question>, /new-channel or /report-threat. :as NAME plays another\n\
+             person, :who lists them, :wait 25h moves time on, :quit ends.\n",
         );
+        s.push_str(&buttons_help());
         s.push_str(&self.who());
         s
     }
@@ -98,8 +99,6 @@ impl Sandbox {
                         self.current = p;
                         let mut out = format!("Now playing {} ({}).\n", self.current.name, self.current.role);
                         if let Some(msgs) = self.inbox.remove(&self.current.user_id) {
-                            let mut comps = Vec::new();
-                            let mut last = Place::Dm;
                             for (m, place) in msgs {
                                 out.push_str(&match place {
                                     Place::Dm => "── direct message from somebot ──\n".to_string(),
@@ -108,11 +107,8 @@ impl Sandbox {
                                     }
                                     Place::Channel(c) => format!("── new in {} ──\n", channel_name(c)),
                                 });
-                                out.push_str(&render(&m, &mut comps));
-                                last = place;
+                                out.push_str(&self.show(&m, place, None));
                             }
-                            self.last_components.insert(self.current.user_id, comps);
-                            self.last_place.insert(self.current.user_id, last);
                         }
                         out
                     }
@@ -140,15 +136,25 @@ impl Sandbox {
                 };
                 Some(format!("Language: {}\n", self.current.locale.code()))
             }
-            _ => Some(":as NAME (play another person), :who, :lang nn|en, :wait 25h (move time on), :quit. Numbers press buttons.\n".into()),
+            _ => Some(format!(
+                ":as NAME (play another person), :who, :lang nn|en, :wait 25h (move time on), :quit.\n{}",
+                buttons_help()
+            )),
         }
     }
 
     async fn press(&mut self, n: usize) -> String {
-        let comps = self.last_components.get(&self.current.user_id).cloned().unwrap_or_default();
-        let Some(c) = n.checked_sub(1).and_then(|i| comps.get(i)).cloned() else {
-            return "There is no button with that number on the last message.\n".into();
+        let window = self.pressable.get(&self.current.user_id);
+        let found = window
+            .into_iter()
+            .flatten()
+            .find_map(|s| s.numbers().contains(&n).then(|| (s.id, s.place, s.components[n - s.first].clone())));
+        let Some((id, place, c)) = found else {
+            return format!(
+                "There is no button with that number on your last {PRESSABLE_MESSAGES} messages with buttons.\n"
+            );
         };
+        self.origin = Some((id, place));
         match c {
             Component::Button { custom_id, disabled, .. } => {
                 if disabled {
@@ -245,12 +251,16 @@ impl Sandbox {
     /// Runs an input through the core and renders the outcome, labelled with what happened
     /// where: a message posted in a channel, a message edited (the one whose button was pressed).
     pub async fn send(&mut self, input: Input) -> String {
-        let place = match &input {
-            Input::DirectMessage { .. } => Place::Dm,
-            Input::Command(_) | Input::Autocomplete { .. } => Place::Channel(CHANNEL_ID),
-            Input::Component { .. } | Input::ModalSubmit { .. } => {
-                self.last_place.get(&self.current.user_id).copied().unwrap_or(Place::Channel(CHANNEL_ID))
-            }
+        if matches!(input, Input::DirectMessage { .. } | Input::Command(_)) {
+            self.origin = None;
+        }
+        let (place, origin) = match &input {
+            Input::DirectMessage { .. } => (Place::Dm, None),
+            Input::Command(_) | Input::Autocomplete { .. } => (Place::Channel(CHANNEL_ID), None),
+            Input::Component { .. } | Input::ModalSubmit { .. } => match self.origin {
+                Some((id, place)) => (place, Some(id)),
+                None => (Place::Channel(CHANNEL_ID), None),
+            },
         };
         let actor = self.actor(place);
         let outcome = self.app.handle(&actor, input).await;
@@ -258,7 +268,6 @@ impl Sandbox {
         match &outcome.reply {
             Reply::Message(m) | Reply::Update(m) => {
                 let edited = matches!(outcome.reply, Reply::Update(_));
-                let mut comps = Vec::new();
                 match place {
                     Place::Channel(c) if edited => out.push_str(&format!("── edited in {} ──\n", channel_name(c))),
                     Place::Channel(c) if !m.ephemeral => {
@@ -267,9 +276,7 @@ impl Sandbox {
                     Place::Dm if edited => out.push_str("── edited (direct message) ──\n"),
                     Place::Channel(_) | Place::Dm => {}
                 }
-                out.push_str(&render(m, &mut comps));
-                self.last_components.insert(self.current.user_id, comps);
-                self.last_place.insert(self.current.user_id, place);
+                out.push_str(&self.show(m, place, if edited { origin } else { None }));
             }
             Reply::Modal(m) => {
                 out.push_str(&format!("── {} ──\n", m.title));
@@ -285,7 +292,7 @@ impl Sandbox {
         let delivered = self.app.deliver_ids(&self.deliverer, &outcome.queued).await;
         for d in delivered {
             if let Some(Reply::Message(m)) = d.hook_outcome.map(|o| o.reply) {
-                out.push_str(&render(&m, &mut Vec::new()));
+                out.push_str(&self.show(&m, place, None));
             }
         }
         out.push_str(&self.background().await);
@@ -303,11 +310,8 @@ impl Sandbox {
         for (target, message) in self.deliverer.take() {
             match target {
                 OutboxTarget::User(u) if u == self.current.user_id => {
-                    let mut comps = Vec::new();
                     out.push_str("── direct message from somebot ──\n");
-                    out.push_str(&render(&message, &mut comps));
-                    self.last_components.insert(self.current.user_id, comps);
-                    self.last_place.insert(self.current.user_id, Place::Dm);
+                    out.push_str(&self.show(&message, Place::Dm, None));
                 }
                 OutboxTarget::User(u) => {
                     let who = personas().into_iter().find(|p| p.user_id == u);
@@ -317,23 +321,55 @@ impl Sandbox {
                 }
                 OutboxTarget::Channel(c) => {
                     out.push_str(&format!("── posted in {} ──\n", channel_name(c)));
-                    let mut comps = Vec::new();
-                    out.push_str(&render(&message, &mut comps));
                     // The review channel is read by the officers: its buttons are theirs.
-                    for p in personas().into_iter().filter(|p| p.roles.contains(&OFFICER_ROLE)) {
-                        if p.user_id == self.current.user_id {
-                            self.last_components.insert(p.user_id, comps.clone());
-                            self.last_place.insert(p.user_id, Place::Channel(c));
-                        } else {
-                            self.inbox.entry(p.user_id).or_default().push((message.clone(), Place::Channel(c)));
-                            out.push_str(&format!("(`:as {}` to act on it as an officer)\n", p.key));
-                        }
+                    let officers: Vec<Persona> =
+                        personas().into_iter().filter(|p| p.roles.contains(&OFFICER_ROLE)).collect();
+                    if officers.iter().any(|p| p.user_id == self.current.user_id) {
+                        out.push_str(&self.show(&message, Place::Channel(c), None));
+                    } else {
+                        out.push_str(&render(&message, 0));
+                    }
+                    for p in officers.into_iter().filter(|p| p.user_id != self.current.user_id) {
+                        self.inbox.entry(p.user_id).or_default().push((message.clone(), Place::Channel(c)));
+                        out.push_str(&format!("(`:as {}` to act on it as an officer)\n", p.key));
                     }
                 }
             }
         }
         out
     }
+}
+
+impl Sandbox {
+    /// Shows `m` at `place` to the person played: its buttons take the first free numbers
+    /// after those of the person's other pressable messages, and the oldest of those stops
+    /// being pressable when there are more than [`PRESSABLE_MESSAGES`]. An edit (`replaces`)
+    /// takes the place of the message it edits.
+    fn show(&mut self, m: &Message, place: Place, replaces: Option<u64>) -> String {
+        let window = self.pressable.entry(self.current.user_id).or_default();
+        if let Some(id) = replaces {
+            window.retain(|s| s.id != id);
+        }
+        let components: Vec<Component> = m.components.iter().flatten().cloned().collect();
+        if components.is_empty() {
+            return render(m, 1);
+        }
+        if window.len() >= PRESSABLE_MESSAGES {
+            window.pop_front();
+        }
+        let first = free_numbers(window, components.len());
+        self.next_message += 1;
+        window.push_back(Shown { id: self.next_message, place, first, components });
+        render(m, first)
+    }
+}
+
+/// How buttons are pressed, for the greeting and `:help`.
+fn buttons_help() -> String {
+    format!(
+        "Numbers press buttons: any [n] on your last {PRESSABLE_MESSAGES} messages with buttons, numbered\n\
+         across them (a new message takes numbers the other two do not use).\n"
+    )
 }
 
 fn self_len(max: u8) -> u8 {

@@ -4,8 +4,9 @@
 use super::world::{personas, CHANNEL_ID, OFFICER_ROLE, REVIEW_CHANNEL_ID};
 use crate::core::{Component, Message};
 
-/// Renders a message as terminal text, numbering its components into `comps`.
-pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
+/// Renders a message as terminal text, its components numbered from `first`; with `first` 0
+/// they are shown as `[·]`, not pressable here.
+pub fn render(m: &Message, first: usize) -> String {
     let mut out = String::new();
     if let Some(c) = &m.content {
         out.push_str(&c.replace("**", ""));
@@ -33,10 +34,9 @@ pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
         out.push_str(&format!("📎 {} ({} bytes)\n", a.filename, a.data.len()));
     }
     let mut line = String::new();
+    let mut n = first;
     for row in &m.components {
         for c in row {
-            comps.push(c.clone());
-            let n = comps.len();
             let label = match c {
                 Component::Button { label, emoji, disabled, .. } => {
                     let e = emoji.as_ref().map(|e| format!("{e} ")).unwrap_or_default();
@@ -47,7 +47,12 @@ pub fn render(m: &Message, comps: &mut Vec<Component>) -> String {
                     format!("{} …", placeholder.clone().unwrap_or_else(|| "Choose".into()))
                 }
             };
-            line.push_str(&format!("[{n}] {label}  "));
+            if first == 0 {
+                line.push_str(&format!("[·] {label}  "));
+            } else {
+                line.push_str(&format!("[{n}] {label}  "));
+                n += 1;
+            }
         }
         line.push('\n');
     }

@@ -1,7 +1,7 @@
 //! The sandbox's world: the people you can play, the sandbox server's ids, and the state of one
 //! terminal session (who is played, which buttons are pressable, what waits in whose inbox).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::app::delivery::{Deliverer, DeliveryError};
 use crate::clock::OffsetClock;
@@ -106,6 +106,34 @@ pub(super) enum Place {
     Channel(u64),
 }
 
+/// How many of a person's latest messages with buttons keep their buttons pressable.
+pub const PRESSABLE_MESSAGES: usize = 3;
+
+/// A message shown with buttons that can still be pressed; they are numbered from `first`.
+#[derive(Debug, Clone)]
+pub(super) struct Shown {
+    pub id: u64,
+    pub place: Place,
+    pub first: usize,
+    pub components: Vec<Component>,
+}
+
+impl Shown {
+    pub fn numbers(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.components.len()
+    }
+}
+
+/// The first of `count` consecutive numbers, from 1 up, that no message in `window` uses.
+pub(super) fn free_numbers(window: &VecDeque<Shown>, count: usize) -> usize {
+    let mut starts: Vec<usize> = std::iter::once(1).chain(window.iter().map(|s| s.numbers().end)).collect();
+    starts.sort_unstable();
+    starts
+        .into_iter()
+        .find(|&start| window.iter().all(|s| start + count <= s.first || start >= s.numbers().end))
+        .unwrap_or(1)
+}
+
 /// Collects delivered messages so the sandbox can show them to the right person.
 #[derive(Debug, Default)]
 pub struct SandboxDeliverer {
@@ -140,10 +168,14 @@ pub struct Sandbox {
     pub(super) clock: Option<OffsetClock>,
     pub(super) deliverer: SandboxDeliverer,
     pub(super) current: Persona,
-    /// Components of the last message each persona saw, numbered from 1.
-    pub(super) last_components: HashMap<u64, Vec<Component>>,
-    /// Where the last message a persona saw (and so its buttons) is.
-    pub(super) last_place: HashMap<u64, Place>,
+    /// Each persona's last few messages with buttons ([`PRESSABLE_MESSAGES`]), oldest first,
+    /// their buttons numbered across them.
+    pub(super) pressable: HashMap<u64, VecDeque<Shown>>,
+    /// The number the next shown message gets.
+    pub(super) next_message: u64,
+    /// The message whose button was pressed last, while its interaction goes on (a menu, a
+    /// modal): the reply edits it, and it says where the interaction happens.
+    pub(super) origin: Option<(u64, Place)>,
     /// Messages waiting for a persona who is not being played, with where they are.
     pub(super) inbox: HashMap<u64, Vec<(Message, Place)>>,
     pub(super) pending: Pending,
@@ -166,8 +198,9 @@ impl Sandbox {
             clock,
             deliverer: SandboxDeliverer::default(),
             current: personas()[0].clone(),
-            last_components: HashMap::new(),
-            last_place: HashMap::new(),
+            pressable: HashMap::new(),
+            next_message: 0,
+            origin: None,
             inbox: HashMap::new(),
             pending: Pending::Nothing,
         }
