@@ -148,6 +148,18 @@ fn init_tracing(default: &str) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
 }
 
+/// Logs to the end of the file at `path` (created if need be), in plain text.
+fn init_tracing_to_file(default: &str, path: &std::path::Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let writer = std::sync::Mutex::new(file);
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init();
+    Ok(())
+}
+
 /// Prints an error for the operator and returns exit code 2.
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("{msg}");
@@ -196,7 +208,6 @@ async fn serve(cli: Cli) -> ExitCode {
             }
         }
         Cmd::Chat => {
-            init_tracing("warn,sqlx=error");
             let cfg = match Config::from_lookup(
                 |k| std::env::var(k).ok(),
                 &overrides,
@@ -211,8 +222,18 @@ async fn serve(cli: Cli) -> ExitCode {
                 Ok(a) => App { clock: Arc::new(clock.clone()), ..a },
                 Err(code) => return code,
             };
+            // Log lines go to a file beside the database: printed, they would land in the middle
+            // of the conversation.
+            let log = cfg.data_dir.join(somebot::sandbox::LOG_FILE);
+            let log = match init_tracing_to_file("info,sqlx=warn", &log) {
+                Ok(()) => Some(log),
+                Err(e) => {
+                    eprintln!("The sandbox keeps no log: {} cannot be written ({e}).", log.display());
+                    None
+                }
+            };
             eprintln!("Sandbox database: {}", cfg.database_url);
-            let result = somebot::sandbox::run(app.clone(), clock).await;
+            let result = somebot::sandbox::run(app.clone(), clock, log).await;
             app.store.close().await;
             match result {
                 Ok(()) => ExitCode::SUCCESS,

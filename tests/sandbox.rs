@@ -216,3 +216,38 @@ async fn the_buttons_of_the_last_few_messages_stay_pressable() {
     assert!(sb.banner().contains("any [n] on your last 3 messages with buttons"), "the greeting says how");
     assert!(say(&mut sb, ":help").await.contains("any [n] on your last 3 messages with buttons"));
 }
+
+#[test]
+fn log_lines_go_to_a_file_the_greeting_names_never_into_the_chat() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("chat")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SOMEBOT_DATA_DIR", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A question answered and a request started are logged (info, the sandbox's default).
+    let input = "/guideline ask Kan eg bruke jobbmailen privat?\n/new-channel\n:as ola\n:quit\n";
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let chat = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{chat}");
+    let log_path = dir.path().join("somebot-sandbox.log");
+    assert!(
+        chat.contains(&format!("Log lines go to {}, not here.", log_path.display())),
+        "the greeting names the file: {chat}"
+    );
+    let log = std::fs::read_to_string(&log_path).expect("the log file is written");
+    assert!(log.contains("guideline question answered") && log.contains("INFO"), "{log}");
+    assert!(log.contains("channel request started"), "{log}");
+    for level in [" INFO ", " WARN ", "ERROR ", "guideline question answered", "channel request started"] {
+        assert!(!chat.contains(level), "no log line in the chat ({level}): {chat}");
+    }
+    assert!(!log.contains("\u{1b}["), "plain text, no colours: {log}");
+}

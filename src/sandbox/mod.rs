@@ -50,6 +50,9 @@ impl Sandbox {
              person, :who lists them, :wait 25h moves time on, :quit ends.\n",
         );
         s.push_str(&buttons_help());
+        if let Some(log) = &self.log_file {
+            s.push_str(&format!("Log lines go to {}, not here.\n", log.display()));
+        }
         s.push_str(&self.who());
         s
     }
@@ -376,10 +379,15 @@ fn self_len(max: u8) -> u8 {
     max.max(1)
 }
 
-/// Runs the interactive loop on stdin/stdout until `:quit` or end of input.
-pub async fn run(app: App, clock: OffsetClock) -> std::io::Result<()> {
+/// The file in the data directory that `somebot chat` writes its log lines to.
+pub const LOG_FILE: &str = "somebot-sandbox.log";
+
+/// Runs the interactive loop on stdin/stdout until `:quit` or end of input; `log` is where the
+/// log lines go, for the greeting to say.
+pub async fn run(app: App, clock: OffsetClock, log: Option<std::path::PathBuf>) -> std::io::Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut sandbox = Sandbox::with_clock(app, clock);
+    sandbox.log_file = log;
     if let Err(e) = sandbox.seed().await {
         return Err(std::io::Error::other(format!("setting up the sandbox failed: {e:#}")));
     }

@@ -179,6 +179,8 @@ pub struct Sandbox {
     /// Messages waiting for a persona who is not being played, with where they are.
     pub(super) inbox: HashMap<u64, Vec<(Message, Place)>>,
     pub(super) pending: Pending,
+    /// Where the log lines go, for the greeting to say.
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 impl Sandbox {
@@ -203,6 +205,7 @@ impl Sandbox {
             origin: None,
             inbox: HashMap::new(),
             pending: Pending::Nothing,
+            log_file: None,
         }
     }
 
