@@ -251,3 +251,88 @@ fn log_lines_go_to_a_file_the_greeting_names_never_into_the_chat() {
     }
     assert!(!log.contains("\u{1b}["), "plain text, no colours: {log}");
 }
+
+#[tokio::test]
+async fn typed_text_is_kept_whole_up_to_discords_limit() {
+    let (mut sb, _dir) = sandbox().await;
+    let question = say(&mut sb, "/new-channel").await;
+    press(&mut sb, &question, "Vel eitt alternativ").await;
+    let name = say(&mut sb, "1").await; // Facebook; the next question is the name, 100 at most
+    assert!(name.contains("Spørsmål 2 av 13"), "{name}");
+    // 4000 characters (7999 bytes) reach the bot whole: it counts them all.
+    let long = format!("{}.", "æ".repeat(3999));
+    let out = say(&mut sb, &long).await;
+    assert!(out.contains("Svaret er for langt: 4000 teikn"), "{out}");
+    // Beyond what Discord sends, the sandbox sends nothing, and says how long it was.
+    let out = say(&mut sb, &"æ".repeat(5000)).await;
+    assert!(out.contains("at most 4000 characters") && out.contains("this one has 5000"), "{out}");
+    assert!(!out.contains("Svaret er for langt"), "nothing reached the bot: {out}");
+}
+
+/// Types into `somebot chat` on a pseudo-terminal, where the kernel keeps at most 4095 bytes of
+/// a line in canonical mode: the line editor must read the whole line.
+#[test]
+fn a_long_line_typed_on_a_terminal_arrives_whole() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let slave = std::fs::File::from(pty.slave);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_somebot"))
+        .arg("chat")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("SOMEBOT_DATA_DIR", dir.path())
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let mut master = std::fs::File::from(pty.master);
+    let seen = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let seen = seen.clone();
+        let mut master = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            // Reading ends with an error (EIO) once the child has closed the terminal.
+            while let Ok(n @ 1..) = master.read(&mut buf) {
+                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let wait_for = |needle: &str, after: usize| -> usize {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(i) = seen.lock().unwrap()[after..].find(needle) {
+                return after + i + needle.len();
+            }
+            assert!(Instant::now() < deadline, "{needle:?} never came: {}", seen.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let mut at = wait_for("kari> ", 0);
+    for (line, answer) in [
+        ("/new-channel", "Spørsmål 1 av 13"),
+        ("1", "(1) Facebook"),
+        ("1", "Spørsmål 2 av 13"),
+        (&format!("{}.", "æ".repeat(3999)), "Svaret er for langt: 4000 teikn"),
+        (&"æ".repeat(5000), "this one has 5000"),
+    ] {
+        master.write_all(format!("{line}\r").as_bytes()).unwrap();
+        at = wait_for(answer, at);
+    }
+    master.write_all(b":quit\r").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "somebot chat did not end: {}", seen.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(master);
+    reader.join().unwrap();
+    assert!(!seen.lock().unwrap().contains("terminal error"), "{}", seen.lock().unwrap());
+}

@@ -6,6 +6,7 @@
 
 mod parse;
 mod render;
+mod terminal;
 mod world;
 
 pub use parse::parse_command;
@@ -82,6 +83,12 @@ impl Sandbox {
         }
         if let Ok(n) = trimmed.parse::<usize>() {
             return Some(self.press(n).await);
+        }
+        let len = trimmed.chars().count();
+        if len > MESSAGE_MAX_CHARS {
+            return Some(format!(
+                "Discord sends at most {MESSAGE_MAX_CHARS} characters in a message (2000 without Nitro); this one has {len}. Nothing was sent.\n"
+            ));
         }
         Some(self.send(Input::DirectMessage { text: trimmed.to_string() }).await)
     }
@@ -379,25 +386,27 @@ fn self_len(max: u8) -> u8 {
     max.max(1)
 }
 
+/// The longest message a person can send in Discord (with Nitro; 2000 characters without).
+/// The sandbox keeps typed text whole up to it and, like Discord, sends nothing longer.
+pub const MESSAGE_MAX_CHARS: usize = 4000;
+
 /// The file in the data directory that `somebot chat` writes its log lines to.
 pub const LOG_FILE: &str = "somebot-sandbox.log";
 
 /// Runs the interactive loop on stdin/stdout until `:quit` or end of input; `log` is where the
 /// log lines go, for the greeting to say.
 pub async fn run(app: App, clock: OffsetClock, log: Option<std::path::PathBuf>) -> std::io::Result<()> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::io::AsyncWriteExt;
     let mut sandbox = Sandbox::with_clock(app, clock);
     sandbox.log_file = log;
     if let Err(e) = sandbox.seed().await {
         return Err(std::io::Error::other(format!("setting up the sandbox failed: {e:#}")));
     }
     let mut stdout = tokio::io::stdout();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut lines = terminal::Lines::open();
     stdout.write_all(sandbox.banner().as_bytes()).await?;
     loop {
-        stdout.write_all(sandbox.prompt().as_bytes()).await?;
-        stdout.flush().await?;
-        let Some(line) = lines.next_line().await? else { break };
+        let Some(line) = lines.next(&sandbox.prompt(), &mut stdout).await? else { break };
         match sandbox.line(&line).await {
             Some(out) => stdout.write_all(out.as_bytes()).await?,
             None => break,
