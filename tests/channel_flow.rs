@@ -197,6 +197,7 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
         let o = w.act(PER, true, Input::Command(list)).await;
         let t = text(message(&o));
         assert!(t.contains(&reference) && t.contains("Volda bibliotek"), "{t}");
+        assert!(t.contains("· Facebook ·") && !t.contains("facebook"), "the platform's name, not its value: {t}");
         let history = |who| {
             let c = CommandInput {
                 name: "channels".into(),
