@@ -915,8 +915,9 @@ pub async fn list_component(cx: &Ctx<'_>, actor: &Actor, values: &[String]) -> H
     Ok(Outcome::reply(Reply::Message(msg)))
 }
 
+/// A time in the export: date and time in Europe/Oslo, once.
 fn stamp(ms: i64) -> String {
-    format!("{} {} UTC", format_date(ms), format_time(ms))
+    format_time(ms)
 }
 
 /// The plain-text export: every fact, time, the evidence hash and the follow-up log.
