@@ -105,16 +105,36 @@ pub fn date_of(ms: Millis) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// `dd.mm.yyyy`, as Norwegians write dates.
-pub fn format_date(ms: Millis) -> String {
-    let (y, m, d) = date_of(ms);
-    format!("{d:02}.{m:02}.{y}")
+/// The time zone of the people who read the bot: every date and time shown is in it.
+pub const ZONE: &str = "Europe/Oslo";
+
+/// [`ZONE`] from the bundled time-zone database (summer time included).
+fn zone() -> &'static jiff::tz::TimeZone {
+    static OSLO: once_cell::sync::Lazy<jiff::tz::TimeZone> = once_cell::sync::Lazy::new(|| {
+        jiff::tz::db().get(ZONE).expect("the bundled time-zone database knows Europe/Oslo")
+    });
+    &OSLO
 }
 
-/// `dd.mm.yyyy hh:mm` (UTC).
+/// A unix-millisecond time in [`ZONE`]; times outside jiff's range (years -9999 to 9999) are
+/// clamped to it.
+fn zoned(ms: Millis) -> jiff::ZonedDateTime {
+    let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 {
+        jiff::Timestamp::MIN
+    } else {
+        jiff::Timestamp::MAX
+    });
+    ts.to_zoned_datetime(zone().clone())
+}
+
+/// `dd.mm.yyyy`, as Norwegians write dates, in Europe/Oslo.
+pub fn format_date(ms: Millis) -> String {
+    zoned(ms).strftime("%d.%m.%Y").to_string()
+}
+
+/// `dd.mm.yyyy hh:mm`, in Europe/Oslo (the 24-hour clock).
 pub fn format_time(ms: Millis) -> String {
-    let mins = ms.rem_euclid(DAY) / 60_000;
-    format!("{} {:02}:{:02} UTC", format_date(ms), mins / 60, mins % 60)
+    zoned(ms).strftime("%d.%m.%Y %H:%M").to_string()
 }
 
 /// Monday = 0 ... Sunday = 6.
@@ -142,6 +162,22 @@ mod calendar_tests {
     use super::*;
 
     #[test]
+    fn times_are_shown_in_oslo_summer_time_included() {
+        // 2026-07-01 12:00 UTC is 14:00 in Oslo (summer time, UTC+2).
+        let july = 1_782_907_200_000;
+        assert_eq!(format_time(july), "01.07.2026 14:00");
+        // Summer time begins 2026-03-29 at 01:00 UTC: 00:59 UTC is 01:59, 01:00 UTC is 03:00.
+        let spring = 1_774_746_000_000;
+        assert_eq!(format_time(spring - 60_000), "29.03.2026 01:59");
+        assert_eq!(format_time(spring), "29.03.2026 03:00");
+        // 23:30 UTC on New Year's Eve is already the next day and year in Oslo.
+        let eve = 1_798_759_800_000;
+        assert_eq!(date_of(eve), (2026, 12, 31));
+        assert_eq!(format_date(eve), "01.01.2027");
+        assert_eq!(format_time(eve), "01.01.2027 00:30");
+    }
+
+    #[test]
     fn dates_and_weekdays() {
         assert_eq!(date_of(0), (1970, 1, 1));
         // 2026-11-23 is a Monday.
@@ -149,7 +185,8 @@ mod calendar_tests {
         assert_eq!(date_of(mon), (2026, 11, 23));
         assert_eq!(weekday(mon), 0);
         assert_eq!(format_date(mon), "23.11.2026");
-        assert_eq!(format_time(mon + 9 * HOUR + 5 * 60_000), "23.11.2026 09:05 UTC");
+        // Winter: Oslo is an hour ahead of UTC.
+        assert_eq!(format_time(mon + 9 * HOUR + 5 * 60_000), "23.11.2026 10:05");
         assert_eq!(date_of(951_782_400_000), (2000, 2, 29));
         // Friday + 3 working days = Wednesday.
         let fri = mon + 4 * DAY;

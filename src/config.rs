@@ -1,10 +1,117 @@
 //! Configuration, read once at start from environment variables and command-line flags into
 //! one typed [`Config`]. Every missing or malformed value is reported in one message that names
 //! the variable and the fix; the token is wrapped so it never appears in logs or `Debug`.
+//! [`prepare_environment`] runs first: it reads a `.env` file and makes an empty value count as
+//! unset, for every reader of the environment alike.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+/// Every environment variable the binary reads. `.env.example` lists each with its default
+/// (a test checks), and an empty value of any of them counts as unset.
+pub const VARS: [&str; 17] = [
+    "DISCORD_TOKEN",
+    "DATABASE_URL",
+    "SOMEBOT_DATA_DIR",
+    "DISCORD_GUILD_ID",
+    "DISCORD_API_URL",
+    "SOMEBOT_METRICS_ADDR",
+    "SOMEBOT_STARTUP_ATTEMPTS",
+    "SOMEBOT_SHARD",
+    "SOMEBOT_REPORT_KEY",
+    "SOMEBOT_REPORT_ACK_HOURS",
+    "SOMEBOT_REPORT_RETENTION_DAYS",
+    "SOMEBOT_CHANNEL_REMINDER_HOURS",
+    "SOMEBOT_CHANNEL_EXPIRY_DAYS",
+    "SOMEBOT_APPROVAL_REMINDER_WORKDAYS",
+    "SOMEBOT_APPROVAL_ESCALATION_WORKDAYS",
+    "SOMEBOT_REVIEW_INTERVAL_DAYS",
+    "SOMEBOT_REVIEW_ANSWER_DAYS",
+];
+
+/// `RUST_LOG` is read by the log filter; it obeys the same rules as [`VARS`].
+pub const LOG_VAR: &str = "RUST_LOG";
+
+/// The `.env` file read from the working directory.
+pub const DOTENV: &str = ".env";
+
+/// The Docker image's defaults (`SOMEBOT_DATA_DIR=/data`, `SOMEBOT_METRICS_ADDR=0.0.0.0:9100`).
+/// They are a file rather than the image's `ENV`, because `docker run --env-file` or `-e NAME=`
+/// would replace an `ENV` value with an empty one; read last, they apply wherever neither the
+/// environment nor `.env` gives a value.
+pub const IMAGE_DEFAULTS: &str = "/etc/somebot/defaults.env";
+
+/// Prepares the process environment before anything reads it: call it first in `main`, before
+/// any thread starts (it sets variables). Afterwards clap, the log filter and [`Config`] see the
+/// same thing:
+///
+/// - a variable of [`VARS`] (or `RUST_LOG`) set to an empty value is removed, so that a default
+///   applies, as an empty line of an env file or `-e NAME=` would have it;
+/// - then each file of `files` that exists, in order, sets the variables still unset (the
+///   environment wins over `.env`, both over the image's defaults; an empty value sets nothing).
+///
+/// Returns the files read. A line a file cannot be parsed at is one problem naming the file and
+/// the line, never the value (it may be a secret).
+pub fn prepare_environment(files: &[&Path]) -> Result<Vec<PathBuf>, ConfigError> {
+    for name in VARS.iter().copied().chain([LOG_VAR]) {
+        if std::env::var_os(name).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
+    let mut read = Vec::new();
+    for path in files {
+        let text = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(env_file_problem(path, format!("cannot be read ({e})"))),
+        };
+        let Ok(text) = String::from_utf8(text) else {
+            return Err(env_file_problem(path, "is not UTF-8 text".into()));
+        };
+        for (name, value) in unset_pairs(&parse_env_file(path, &text)?, |k| std::env::var_os(k).is_some()) {
+            std::env::set_var(name, value);
+        }
+        read.push(path.to_path_buf());
+    }
+    Ok(read)
+}
+
+/// The `NAME=value` pairs of an env file, in order.
+fn parse_env_file(path: &Path, text: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    dotenvy::from_read_iter(text.as_bytes())
+        .map(|item| {
+            item.map_err(|e| match e {
+                dotenvy::Error::LineParse(line, _) => {
+                    let number = text.find(&line).map_or(0, |at| text[..at].matches('\n').count() + 1);
+                    env_file_problem(path, format!("cannot be parsed at line {number}"))
+                }
+                e => env_file_problem(path, format!("cannot be read ({e})")),
+            })
+        })
+        .collect()
+}
+
+/// The pairs that set something: a non-empty value of a variable not set yet (by `is_set`, or by
+/// an earlier line).
+fn unset_pairs(pairs: &[(String, String)], is_set: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, value) in pairs {
+        if !value.trim().is_empty() && !is_set(name) && !out.iter().any(|(n, _)| n == name) {
+            out.push((name.clone(), value.clone()));
+        }
+    }
+    out
+}
+
+fn env_file_problem(path: &Path, problem: String) -> ConfigError {
+    ConfigError(vec![Problem {
+        var: "env file",
+        problem: format!("{} {problem}", path.display()),
+        fix: "write each line as NAME=value (see .env.example), or remove the file".into(),
+    }])
+}
 
 /// A secret string (the bot token). `Debug` and `Display` print `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -130,7 +237,7 @@ impl Config {
         default_db_file: &str,
     ) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let var = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |k: &str| value(&get, k);
 
         let token = match var("DISCORD_TOKEN") {
             Some(t) => {
@@ -215,20 +322,10 @@ impl Config {
             None => None,
         };
 
-        let metrics_addr = match var("SOMEBOT_METRICS_ADDR") {
-            Some(v) => match v.parse::<std::net::SocketAddr>() {
-                Ok(a) => Some(a),
-                Err(_) => {
-                    problems.push(Problem {
-                        var: "SOMEBOT_METRICS_ADDR",
-                        problem: format!("is not an address with a port ({v:?})"),
-                        fix: "set it like 127.0.0.1:9100 (or 0.0.0.0:9100 in a container), or unset it".into(),
-                    });
-                    None
-                }
-            },
-            None => None,
-        };
+        let metrics_addr = metrics_addr(&get).unwrap_or_else(|p| {
+            problems.push(p);
+            None
+        });
 
         let mut timings = crate::ctx::Timings::default();
         for (name, unit) in TIMING_VARS {
@@ -287,6 +384,24 @@ impl Config {
             Err(ConfigError(problems))
         }
     }
+}
+
+/// A variable's value read through `get`, trimmed; an empty one counts as unset.
+fn value(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// `SOMEBOT_METRICS_ADDR` read through `get`: where `run` serves `/healthz` and `/metrics`, and
+/// where `somebot healthcheck` looks; `None` when unset.
+pub fn metrics_addr(get: &impl Fn(&str) -> Option<String>) -> Result<Option<std::net::SocketAddr>, Problem> {
+    let Some(v) = value(get, "SOMEBOT_METRICS_ADDR") else {
+        return Ok(None);
+    };
+    v.parse().map(Some).map_err(|_| Problem {
+        var: "SOMEBOT_METRICS_ADDR",
+        problem: format!("is not an address with a port ({v:?})"),
+        fix: "set it like 127.0.0.1:9100 (or 0.0.0.0:9100 in a container), or unset it".into(),
+    })
 }
 
 /// Checks that a database URL names a backend we speak and parses.
@@ -409,6 +524,45 @@ mod tests {
         assert!(!e.to_string().contains("secret-but-short"), "the value is not echoed");
         let c = load(&[("SOMEBOT_REPORT_KEY", &"0f".repeat(32))], Needs::DatabaseOnly).unwrap();
         assert!(c.report_key.is_some());
+    }
+
+    #[test]
+    fn env_files_fill_only_what_is_unset_and_never_with_an_empty_value() {
+        let path = Path::new("test.env");
+        let pairs = parse_env_file(
+            path,
+            "\u{feff}# a comment\nDATABASE_URL=sqlite://a.db\nSOMEBOT_METRICS_ADDR=\nexport RUST_LOG=\"debug\"\nDATABASE_URL=sqlite://b.db\nDISCORD_TOKEN='x'\n",
+        )
+        .unwrap();
+        assert_eq!(pairs[0], ("DATABASE_URL".to_string(), "sqlite://a.db".to_string()), "{pairs:?}");
+        let set = unset_pairs(&pairs, |k| k == "DISCORD_TOKEN");
+        let names: Vec<&str> = set.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["DATABASE_URL", "RUST_LOG"], "not the empty one, nor what is set already");
+        assert_eq!(set[0].1, "sqlite://a.db", "the first line of a name wins");
+        assert_eq!(set[1].1, "debug", "quotes are the file's syntax");
+        // The image's defaults come after .env: what .env set counts as set.
+        let defaults = parse_env_file(path, "SOMEBOT_METRICS_ADDR=0.0.0.0:9100\nDATABASE_URL=sqlite://c.db\n").unwrap();
+        let later = unset_pairs(&defaults, |k| set.iter().any(|(n, _)| n == k));
+        assert_eq!(later, [("SOMEBOT_METRICS_ADDR".to_string(), "0.0.0.0:9100".to_string())]);
+    }
+
+    #[test]
+    fn a_bad_env_file_line_is_named_by_number_without_its_value() {
+        let e = parse_env_file(Path::new("/srv/.env"), "A=1\n\nDISCORD_TOKEN=\"unterminated secret\n").unwrap_err();
+        let text = e.to_string();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("/srv/.env") && text.contains("line 3"), "{text}");
+        assert!(!text.contains("secret"), "the value is not echoed: {text}");
+    }
+
+    #[test]
+    fn every_variable_read_is_in_the_list() {
+        for (name, _) in TIMING_VARS {
+            assert!(VARS.contains(&name), "{name}");
+        }
+        for name in ["SOMEBOT_METRICS_ADDR", crate::crypto::KEY_VAR, "DISCORD_TOKEN"] {
+            assert!(VARS.contains(&name), "{name}");
+        }
     }
 
     #[test]

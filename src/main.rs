@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use somebot::clock::SystemClock;
-use somebot::config::{Config, Needs, Overrides};
+use somebot::config::{Config, ConfigError, Needs, Overrides, Problem};
 use somebot::guideline::{handlers, search};
 use somebot::i18n::Locale;
 use somebot::store::Store;
@@ -148,18 +148,42 @@ fn init_tracing(default: &str) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
 }
 
+/// Logs to the end of the file at `path` (created if need be), in plain text.
+fn init_tracing_to_file(default: &str, path: &std::path::Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let writer = std::sync::Mutex::new(file);
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init();
+    Ok(())
+}
+
 /// Prints an error for the operator and returns exit code 2.
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("{msg}");
     ExitCode::from(2)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime's threads start and before clap reads its `env` defaults: empty values
+    // count as unset, then `.env` and the Docker image's defaults fill in what is unset.
+    use somebot::config::{prepare_environment, DOTENV, IMAGE_DEFAULTS};
+    if let Err(e) = prepare_environment(&[std::path::Path::new(DOTENV), std::path::Path::new(IMAGE_DEFAULTS)]) {
+        return fail(e);
+    }
     let cli = Cli::parse();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(serve(cli)),
+        Err(e) => fail(format!("somebot: cannot start the async runtime: {e}")),
+    }
+}
+
+async fn serve(cli: Cli) -> ExitCode {
     let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone() };
     let command = cli.command.unwrap_or_else(|| {
-        if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+        if std::env::var_os("DISCORD_TOKEN").is_some() {
             Cmd::Run { startup_attempts: 6, shard: None }
         } else {
             eprintln!("DISCORD_TOKEN is not set: starting the terminal sandbox (somebot chat). Set it to run the Discord bot.");
@@ -184,7 +208,6 @@ async fn main() -> ExitCode {
             }
         }
         Cmd::Chat => {
-            init_tracing("warn,sqlx=error");
             let cfg = match Config::from_lookup(
                 |k| std::env::var(k).ok(),
                 &overrides,
@@ -199,8 +222,18 @@ async fn main() -> ExitCode {
                 Ok(a) => App { clock: Arc::new(clock.clone()), ..a },
                 Err(code) => return code,
             };
+            // Log lines go to a file beside the database: printed, they would land in the middle
+            // of the conversation.
+            let log = cfg.data_dir.join(somebot::sandbox::LOG_FILE);
+            let log = match init_tracing_to_file("info,sqlx=warn", &log) {
+                Ok(()) => Some(log),
+                Err(e) => {
+                    eprintln!("The sandbox keeps no log: {} cannot be written ({e}).", log.display());
+                    None
+                }
+            };
             eprintln!("Sandbox database: {}", cfg.database_url);
-            let result = somebot::sandbox::run(app.clone(), clock).await;
+            let result = somebot::sandbox::run(app.clone(), clock, log).await;
             app.store.close().await;
             match result {
                 Ok(()) => ExitCode::SUCCESS,
@@ -220,7 +253,7 @@ async fn main() -> ExitCode {
             } else {
                 let locale = if lang.starts_with("en") { Locale::En } else { Locale::Nn };
                 let m = handlers::answer(locale, &outcome, None);
-                print!("{}", somebot::sandbox::render(&m, &mut Vec::new()));
+                print!("{}", somebot::sandbox::render(&m, 1));
             }
             ExitCode::SUCCESS
         }
@@ -293,7 +326,7 @@ async fn main() -> ExitCode {
             });
             let outcome = app.handle(&operator(guild), input).await;
             if let somebot::core::Reply::Message(m) = &outcome.reply {
-                print!("{}", somebot::sandbox::render(m, &mut Vec::new()));
+                print!("{}", somebot::sandbox::render(m, 1));
             }
             app.store.close().await;
             ExitCode::SUCCESS
@@ -323,18 +356,26 @@ async fn main() -> ExitCode {
             code
         }
         Cmd::Healthcheck => {
-            let Some(addr) = std::env::var("SOMEBOT_METRICS_ADDR").ok().filter(|v| !v.trim().is_empty()) else {
-                return fail("configuration error: SOMEBOT_METRICS_ADDR is not set; set it (for example 127.0.0.1:9100) for `run` and for the health check");
+            let addr = match somebot::config::metrics_addr(&|k| std::env::var(k).ok()) {
+                Ok(Some(addr)) => addr,
+                Ok(None) => {
+                    return fail(ConfigError(vec![Problem {
+                        var: "SOMEBOT_METRICS_ADDR",
+                        problem: "is not set".into(),
+                        fix: "set it (for example 127.0.0.1:9100) for `run` and for the health check".into(),
+                    }]))
+                }
+                Err(p) => return fail(ConfigError(vec![p])),
             };
-            let Ok(addr) = addr.trim().parse::<std::net::SocketAddr>() else {
-                return fail("configuration error: SOMEBOT_METRICS_ADDR is not an address with a port; set it like 127.0.0.1:9100");
-            };
-            if somebot::metrics::probe(addr).await {
-                println!("healthy");
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("unhealthy: no 200 from http://{addr}/healthz");
-                ExitCode::from(1)
+            match somebot::metrics::probe(addr).await {
+                Ok(()) => {
+                    println!("healthy");
+                    ExitCode::SUCCESS
+                }
+                Err(why) => {
+                    eprintln!("unhealthy: {why}");
+                    ExitCode::from(1)
+                }
             }
         }
         Cmd::Migrate => {

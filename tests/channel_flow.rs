@@ -197,6 +197,7 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
         let o = w.act(PER, true, Input::Command(list)).await;
         let t = text(message(&o));
         assert!(t.contains(&reference) && t.contains("Volda bibliotek"), "{t}");
+        assert!(t.contains("· Facebook ·") && !t.contains("facebook"), "the platform's name, not its value: {t}");
         let history = |who| {
             let c = CommandInput {
                 name: "channels".into(),
@@ -215,6 +216,14 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
             events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
             ["started", "submitted", "head-approved", "approved"]
         );
+        // The history's times are in Europe/Oslo: an hour ahead of UTC in November, no "UTC".
+        let history_text = text(message(&history(KARI).await));
+        assert!(!history_text.contains("UTC"), "{history_text}");
+        for e in &events {
+            let utc_minutes = e.at.rem_euclid(DAY) / 60_000;
+            let oslo = format!("{:02}:{:02}", (utc_minutes / 60 + 1) % 24, utc_minutes % 60);
+            assert!(history_text.contains(&oslo), "{} at {oslo} Oslo time: {history_text}", e.action);
+        }
 
         // A responsible person leaves the server: the officers hear of it.
         w.take_dms(INGRID);

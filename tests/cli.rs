@@ -161,3 +161,103 @@ fn setup_and_the_manager_register_work_from_the_command_line() {
     assert_eq!(o.status.code(), Some(2));
     assert_no_panic(&o);
 }
+
+#[test]
+fn a_dotenv_file_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "# the operator's file\nSOMEBOT_DATA_DIR=from-dotenv\nexport DISCORD_GUILD_ID=\"5\"\n",
+    )
+    .unwrap();
+    let o = somebot(&["migrate"], &[], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("from-dotenv/somebot.db").exists(), "SOMEBOT_DATA_DIR came from .env");
+    // clap's defaults read the same environment: `setup` takes its guild from .env.
+    let o = somebot(&["setup", "show"], &[], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = somebot(&["migrate"], &[("SOMEBOT_DATA_DIR", "from-env")], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("from-env/somebot.db").exists(), "the environment wins over .env");
+}
+
+#[test]
+fn empty_values_count_as_unset_in_the_environment_and_in_dotenv() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "SOMEBOT_DATA_DIR=from-dotenv\nDATABASE_URL=\nSOMEBOT_REPORT_KEY=\n")
+        .unwrap();
+    // An empty variable in the environment does not hide the value .env gives, nor the default.
+    let empty = [("SOMEBOT_DATA_DIR", ""), ("RUST_LOG", ""), ("SOMEBOT_CHANNEL_EXPIRY_DAYS", " ")];
+    let o = somebot(&["migrate"], &empty, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.path().join("from-dotenv/somebot.db").exists(), "{}", text(&o));
+    // Empty clap-read variables are not values either: the one problem is the missing token.
+    let o = somebot(
+        &["run"],
+        &[("DISCORD_TOKEN", ""), ("SOMEBOT_STARTUP_ATTEMPTS", ""), ("SOMEBOT_SHARD", "")],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("DISCORD_TOKEN is not set"), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1, "{}", text(&o));
+    let o = somebot(&["healthcheck"], &[("SOMEBOT_METRICS_ADDR", "")], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("SOMEBOT_METRICS_ADDR is not set"), "{}", text(&o));
+}
+
+#[test]
+fn a_bad_dotenv_line_exits_2_naming_the_file_and_line_but_not_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "SOMEBOT_DATA_DIR=data\nDISCORD_TOKEN=\"abc.secret\n").unwrap();
+    let o = somebot(&["check"], &[], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains(".env") && t.contains("line 2"), "{t}");
+    assert!(!t.contains("abc.secret"), "the value leaked: {t}");
+    assert_eq!(t.trim().lines().count(), 1, "{t}");
+    assert_no_panic(&o);
+}
+
+/// `.env.example` beside the manifest.
+fn env_example() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap()
+}
+
+#[test]
+fn env_example_lists_every_variable_with_its_default_and_a_copy_changes_nothing() {
+    let example = env_example();
+    let mut listed = Vec::new();
+    for line in example.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(line.starts_with('#'), "a copy must change nothing, but this line sets something: {line}");
+        let Some((name, value)) = line.trim_start_matches("# ").split_once('=') else { continue };
+        if name.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !name.is_empty() {
+            listed.push((name.to_string(), value.to_string()));
+        }
+    }
+    let mut names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort();
+    let mut read: Vec<&str> = somebot::config::VARS.iter().copied().chain([somebot::config::LOG_VAR]).collect();
+    read.sort();
+    assert_eq!(names, read, "every variable the binary reads, once");
+    // The values shown are the defaults: setting them changes no timing.
+    let timings = |pairs: &[(String, String)]| {
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let cfg = somebot::config::Config::from_lookup(
+            get,
+            &Default::default(),
+            somebot::config::Needs::DatabaseOnly,
+            "x.db",
+        );
+        cfg.unwrap().timings
+    };
+    assert_eq!(timings(&listed), timings(&[]));
+
+    // And as a file: the same answer with a copy as .env as without it.
+    let plain = tempfile::tempdir().unwrap();
+    let copied = tempfile::tempdir().unwrap();
+    std::fs::write(copied.path().join(".env"), &example).unwrap();
+    let a = somebot(&["check"], &[], plain.path());
+    let b = somebot(&["check"], &[], copied.path());
+    assert!(a.status.success() && b.status.success(), "{}{}", text(&a), text(&b));
+    assert_eq!(text(&a), text(&b));
+}

@@ -289,6 +289,9 @@ async fn a_report_reaches_the_manager_is_acknowledged_followed_up_handled_and_ex
             assert!(!all.contains(internal), "export shows {internal}: {all}");
         }
         assert!(all.contains(&somebot::threat_report::crypto::sha256_hex(EVIDENCE)));
+        // Times are in Europe/Oslo, each once: drafted at 09:00 UTC on a November Monday is 10:00.
+        assert!(all.contains(": 23.11.2026 10:00\n"), "{all}");
+        assert!(!all.contains("UTC") && !all.contains("23.11.2026 23.11.2026"), "{all}");
 
         // Handled with a note; the reporter is told; retention deletes the content later.
         w.submit(OLA, &format!("rtm:{id}:handle"), &[("text", "Meldt til politiet")]).await;

@@ -5,7 +5,7 @@
 use crate::channel_request::approval::{self, Act, Refusal, Status, Who};
 use crate::channel_request::ids::{RequestId, ReviewAnswer};
 use crate::channel_request::workflow::{is_officer, reference, request_embed, status_text, timers};
-use crate::channel_request::{Answer, Conversation};
+use crate::channel_request::{Answer, Conversation, Script};
 use crate::clock::{format_date, format_time};
 use crate::core::errors::{HandlerResult, UserError};
 use crate::core::ids::CustomId;
@@ -20,10 +20,15 @@ fn conv(row: &ChannelRequestRow) -> Conversation {
     serde_json::from_str(&row.conversation).unwrap_or_default()
 }
 
-fn text_answer(c: &Conversation, step: &str) -> String {
+/// A text answer, or a choice by its label in `locale` (the platform's name, not its stored
+/// value); a named "other" choice by the name given.
+fn text_answer(c: &Conversation, step: &str, locale: Locale) -> String {
     match c.answers.get(step) {
         Some(Answer::Text(s)) => s.clone(),
-        Some(Answer::Choice { value, other }) => other.clone().unwrap_or_else(|| value.clone()),
+        Some(Answer::Choice { value, other }) => other.clone().unwrap_or_else(|| {
+            let option = Script::new_channel().step(step).and_then(|s| s.option(value));
+            option.map_or_else(|| value.clone(), |o| o.label.get(locale).to_string())
+        }),
         _ => String::new(),
     }
 }
@@ -75,9 +80,9 @@ async fn list(cx: &Ctx<'_>, guild: u64, locale: Locale) -> HandlerResult<Outcome
                 "registry.line",
                 &[
                     ("reference", &reference(row)),
-                    ("platform", &clip(&text_answer(&c, "platform"), 40)),
-                    ("name", &clip(&text_answer(&c, "name"), 80)),
-                    ("unit", &clip(&text_answer(&c, "unit"), 80)),
+                    ("platform", &clip(&text_answer(&c, "platform", locale), 40)),
+                    ("name", &clip(&text_answer(&c, "name", locale), 80)),
+                    ("unit", &clip(&text_answer(&c, "unit", locale), 80)),
                     ("people", &people.join(", ")),
                     ("by", &row.decided_by.map(|b| format!("<@{b}>")).unwrap_or_default()),
                     ("date", &row.decided_at.map(format_date).unwrap_or_default()),
@@ -277,7 +282,7 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
                         content: Some(t(
                             l,
                             "registry.review-question",
-                            &[("reference", &r), ("name", &text_answer(&c, "name"))],
+                            &[("reference", &r), ("name", &text_answer(&c, "name", l))],
                         )),
                         embeds: Vec::new(),
                         components: vec![vec![

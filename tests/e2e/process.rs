@@ -234,11 +234,11 @@ async fn a_process_can_serve_one_shard_of_several() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("smaller than the count"));
 }
 
-/// A plain HTTP GET on the metrics port.
+/// A plain HTTP GET on the metrics port (one request, so the connection closes after it).
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes()).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes()).await.unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out
