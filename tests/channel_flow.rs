@@ -178,6 +178,7 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
         assert!(matches!(o.reply, Reply::Update(_)));
         let again = w.press(OLA, &approve).await;
         assert!(text(message(&again)).contains("allereie"), "a double click changes nothing");
+        assert!(!text(message(&again)).contains(", )"), "the date is given: {}", text(message(&again)));
         assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("avklart")));
 
         // No review channel is set: the officers get it by DM. Their decision is taken once.
@@ -340,12 +341,22 @@ async fn silent_approvers_are_reminded_then_escalated() {
         w.tick(5 * DAY).await;
         let row = db.store.channel_request(id).await.unwrap().unwrap();
         assert_eq!((row.status.as_str(), row.escalated), ("awaiting_officer", true));
+        let escalated_on = somebot::clock::format_date(somebot::clock::Clock::now_ms(&w.clock));
         let to_officer = w.take_dms(INGRID).pop().expect("escalated to the officers");
         assert!(text(&to_officer).contains("ikkje svart"));
+        assert!(!text(&to_officer).contains("har avklart"), "the head cleared nothing: {}", text(&to_officer));
         assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("ikkje svart")));
-        // The head's old button now changes nothing.
+        assert!(w.take_dms(OLA).is_empty(), "the head is not reminded of a step that left them");
+        // The head's old button now changes nothing, and says where the request went and when.
         let o = w.press(OLA, &format!("nca:{id}:head-approve")).await;
-        assert!(text(message(&o)).contains("allereie"));
+        let said = text(message(&o));
+        assert!(said.contains("gjekk difor vidare") && said.contains(&escalated_on), "{said}");
+        // The officers' reminder counts from when it reached them.
+        w.tick(3 * DAY + 2 * HOUR).await;
+        let reminder = w.take_dms(INGRID);
+        assert_eq!(reminder.len(), 1, "{}", db.label);
+        let reminded = text(&reminder[0]);
+        assert!(reminded.contains(&format!("sidan {escalated_on}")), "{reminded}");
         // An officer asks for changes: the reason is required, and the requester is back at the summary.
         let o = w.press(INGRID, &button(&to_officer, "off-changes")).await;
         let Reply::Modal(modal) = &o.reply else { panic!("a reason modal") };

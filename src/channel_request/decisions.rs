@@ -96,7 +96,13 @@ pub(super) fn approval_message(
             ),
         ]
     };
-    let intro_key = if stage == "head" { "channel-flow.head-intro" } else { "channel-flow.officer-intro" };
+    // An escalated request was never cleared by the head: the officers' intro says only what
+    // is true (the note says why it came to them).
+    let intro_key = match (stage, row.escalated) {
+        ("head", _) => "channel-flow.head-intro",
+        (_, true) => "channel-flow.officer-intro-escalated",
+        _ => "channel-flow.officer-intro",
+    };
     let mut content = t(locale, intro_key, &[("requester", &format!("<@{}>", row.requester_id))]);
     if let Some(n) = note {
         content.push_str("\n\n");
@@ -155,6 +161,18 @@ pub(crate) async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> Handl
     Ok(cx.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
 }
 
+/// When the request reached the people who hold it now: its submission for the head, the
+/// head's clearance or the escalation for the officers.
+pub(super) async fn reached_at(cx: &Ctx<'_>, row: &ChannelRequestRow) -> HandlerResult<i64> {
+    let stage_events: &[&str] = match row.status.as_str() {
+        "awaiting_officer" => &["head-approved", "escalated"],
+        _ => &["submitted"],
+    };
+    let events = cx.store.channel_events(row.id).await?;
+    let at = events.iter().rev().find(|e| stage_events.contains(&e.action.as_str())).map(|e| e.at);
+    Ok(at.or(row.submitted_at).unwrap_or(row.created_at))
+}
+
 /// The request's status, as the workflow knows it.
 pub(crate) fn status_of(row: &ChannelRequestRow) -> HandlerResult<Status> {
     Status::parse(&row.status)
@@ -179,6 +197,16 @@ pub(super) async fn check_decider(
         Err(Refusal::OwnRequest) => {
             warn!(request = row.id, user = actor.user_id, "refused an officer's decision on their own request");
             Err(UserError::new("channel-flow.own-request").into())
+        }
+        Err(Refusal::AlreadyDecided)
+            if row.escalated && matches!(decision, Decision::HeadApprove | Decision::HeadDecline) =>
+        {
+            // The head's buttons after the request went on to the officers without them.
+            let when = reached_at(cx, row).await?;
+            Err(UserError::new("channel-flow.escalated-away")
+                .arg("reference", reference(row))
+                .arg("date", format_date(when))
+                .into())
         }
         Err(Refusal::AlreadyDecided) => {
             let when = row.decided_at.or(Some(row.updated_at)).map(format_date).unwrap_or_default();
@@ -389,7 +417,14 @@ pub(super) async fn escalate(cx: &Ctx<'_>, row: ChannelRequestRow) -> HandlerRes
         "awaiting_head" => {
             let head = row.head_id.map(|h| format!("<@{h}>")).unwrap_or_default();
             let note = Some(t(Locale::Nn, "channel-flow.escalated-from-head", &[("head", &head)]));
-            let mut effects = to_officers(cx, &row, &conv, note).await?;
+            // The officers see the request as this step writes it: escalated, with them.
+            let escalated = ChannelRequestRow {
+                status: Status::AwaitingOfficer.as_str().into(),
+                escalated: true,
+                version: row.version + 1,
+                ..row.clone()
+            };
+            let mut effects = to_officers(cx, &escalated, &conv, note).await?;
             let l = cx.store.locale_of(row.requester_id).await?;
             effects.push(Effect::dm(
                 row.requester_id,

@@ -410,20 +410,19 @@ pub async fn timer(cx: &Ctx<'_>, kind: &str, id: i64) -> HandlerResult<Outcome> 
             .await
         }
         timers::APPROVAL_REMIND => {
+            // When the escalation is due as well (the process was down, say), it follows at
+            // once: nobody is reminded of a step that is about to leave them.
+            if cx.store.open_timers(timers::ESCALATE, id).await?.iter().any(|due| *due <= cx.now()) {
+                return Ok(nothing);
+            }
             let conv = conversation_of(&row)?;
-            let note = Some(t(
-                Locale::Nn,
-                "channel-flow.approval-reminder",
-                &[("date", &row.submitted_at.map(format_date).unwrap_or_default())],
-            ));
+            // Waiting since it reached them, not since it was submitted.
+            let since = format_date(reached_at(cx, &row).await?);
+            let note = Some(t(Locale::Nn, "channel-flow.approval-reminder", &[("date", &since)]));
             let effects = match (row.status.as_str(), row.head_id) {
                 ("awaiting_head", Some(head)) => {
                     let l = cx.store.locale_of(head).await?;
-                    let note = Some(t(
-                        l,
-                        "channel-flow.approval-reminder",
-                        &[("date", &row.submitted_at.map(format_date).unwrap_or_default())],
-                    ));
+                    let note = Some(t(l, "channel-flow.approval-reminder", &[("date", &since)]));
                     vec![Effect::dm(head, approval_message(&row, &conv, l, "head", note))]
                 }
                 ("awaiting_officer", _) => to_officers(cx, &row, &conv, note).await?,
