@@ -239,6 +239,23 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
         let ask = w.take_dms(KARI).pop().expect("responsible people are asked");
         let o = w.press(KARI, &button(&ask, ":active")).await;
         assert!(text(message(&o)).contains(&reference));
+
+        // Retiring the channel tells its responsible people (the officer who retires it knows).
+        w.take_dms(KARI);
+        let retire = CommandInput {
+            name: "channels".into(),
+            subcommand: vec!["retire".into()],
+            options: vec![("reference".into(), OptionValue::String(reference.clone()))],
+        };
+        let o = w.act(INGRID, true, Input::Command(retire)).await;
+        assert!(text(message(&o)).contains(&reference));
+        let told = w.take_dms(KARI);
+        assert!(
+            told.iter().any(|m| text(m).contains(&reference) && text(m).contains("lagd ned")),
+            "{}: the responsible person is told: {told:?}",
+            db.label
+        );
+        assert!(w.take_dms(INGRID).is_empty(), "not the officer who did it");
         db.cleanup().await;
     }
 }
@@ -507,6 +524,33 @@ async fn every_request_step_is_written_whole_or_not_at_all() {
         );
         assert_eq!(s.open_timers("nc.review", id).await.unwrap().len(), 1);
         assert!(s.open_timers("nc.escalate", id).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
+
+/// A declined request tells the requester why and what they can do next.
+#[tokio::test]
+async fn a_declined_request_says_what_to_do_next() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let id = fill_in(&w).await;
+        w.press(KARI, &format!("nc:{id}:submit")).await;
+        let to_head = w.take_dms(OLA).pop().expect("the head is asked");
+        let o = w.press(OLA, &button(&to_head, "head-decline")).await;
+        let Reply::Modal(modal) = &o.reply else { panic!("a reason form") };
+        w.act(
+            OLA,
+            false,
+            Input::ModalSubmit {
+                custom_id: modal.custom_id.clone(),
+                fields: vec![("reason".into(), "Vi har alt ein kanal for dette.".into())],
+            },
+        )
+        .await;
+        let told = w.take_dms(KARI);
+        let t = told.iter().map(text).collect::<Vec<_>>().join("\n");
+        assert!(t.contains("Vi har alt ein kanal for dette."), "{t}");
+        assert!(t.contains("/new-channel") && t.contains("prøve igjen"), "{}: the next step: {t}", db.label);
         db.cleanup().await;
     }
 }

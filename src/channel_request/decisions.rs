@@ -381,6 +381,17 @@ pub async fn reason_submitted(
     let req_locale = cx.store.locale_of(row.requester_id).await?;
     let mut effects =
         vec![Effect::dm(row.requester_id, decided_message(req_locale, told_key, &row, actor, Some(&reason)))];
+    // A refusal says what the requester can do next.
+    let next = match decision {
+        Decision::HeadDecline => Some("channel-flow.next-after-decline"),
+        Decision::OfficerReject => Some("channel-flow.next-after-reject"),
+        _ => None,
+    };
+    if let (Some(next), Some(Effect::DirectMessage { message, .. })) = (next, effects.first_mut()) {
+        let content = message.content.get_or_insert_with(String::new);
+        content.push_str("\n\n");
+        content.push_str(&t(req_locale, next, &[]));
+    }
     if decision == Decision::OfficerChanges {
         effects.push(Effect::dm(row.requester_id, render(script(), &conv, req_locale, row.id)));
     } else if decision == Decision::OfficerReject {

@@ -234,6 +234,22 @@ async fn retire(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerR
                 .into())
         }
     };
+    // The channel's responsible people and the officers hear of it.
+    let c = conv(&row);
+    let (r, by) = (reference(&row), format!("<@{}>", actor.user_id));
+    let name = text_answer(&c, "name", Locale::Nn);
+    let args = [("reference", r.as_str()), ("name", name.as_str()), ("by", by.as_str())];
+    let mut effects = Vec::new();
+    for person in responsible(&c).into_iter().filter(|p| *p != actor.user_id) {
+        let l = cx.store.locale_of(person).await?;
+        effects.push(Effect::dm(person, Message::text(t(l, "registry.told-retired", &args))));
+    }
+    effects.extend(
+        tell_officers(cx, row.guild_id, "registry.told-retired", &args)
+            .await?
+            .into_iter()
+            .filter(|e| !matches!(e, Effect::DirectMessage { user_id, .. } if *user_id == actor.user_id)),
+    );
     let mut step = cx.step().await?;
     let now = step.now();
     let change =
@@ -244,7 +260,8 @@ async fn retire(cx: &Ctx<'_>, actor: &Actor, row: ChannelRequestRow) -> HandlerR
     step.tx.log_channel_event(row.id, now, actor.user_id, "retired", "").await?;
     step.tx.cancel_timers(timers::REVIEW, row.id, now).await?;
     step.tx.cancel_timers(timers::REVIEW_OVERDUE, row.id, now).await?;
-    step.commit(Outcome::ephemeral(t(actor.locale, "registry.retired", &[("reference", &reference(&row))]))).await
+    let said = Outcome::ephemeral(t(actor.locale, "registry.retired", &[("reference", &reference(&row))]));
+    step.commit(Outcome { effects, ..said }).await
 }
 
 /// Messages to the communications officers (the review channel, else each officer by DM).
