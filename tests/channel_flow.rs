@@ -554,3 +554,30 @@ async fn a_declined_request_says_what_to_do_next() {
         db.cleanup().await;
     }
 }
+
+/// Cancel throws every answer away, so it asks first; only the confirmation cancels.
+#[tokio::test]
+async fn cancel_asks_first() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let o = w
+            .act(
+                KARI,
+                true,
+                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
+            )
+            .await;
+        assert!(message(&o).ephemeral);
+        let first = w.take_dms(KARI).pop().unwrap();
+        let id: i64 =
+            first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+        let o = w.press(KARI, &format!("nc:{id}:cancel")).await;
+        let ask = message(&o);
+        assert!(ask.ephemeral && text(ask).contains("Vil du avbryte"), "{}", text(ask));
+        assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "draft", "nothing is lost yet");
+        let o = w.press(KARI, &button(ask, ":cancel-yes")).await;
+        assert!(text(message(&o)).contains("avbroten"), "{}", text(message(&o)));
+        assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "cancelled", "{}", db.label);
+        db.cleanup().await;
+    }
+}

@@ -64,6 +64,7 @@ fn conversation_action() -> impl Strategy<Value = Action> {
             Action::Confirm,
             Action::Back,
             Action::Cancel,
+            Action::CancelConfirm,
             Action::Submit,
             Action::Resume,
             Action::Fresh,

@@ -520,9 +520,10 @@ pub fn event_from_action(action: &Action, values: &[String]) -> Option<Event> {
         Action::No => Some(Event::No),
         Action::Confirm => Some(Event::Confirm),
         Action::Back => Some(Event::Back),
-        Action::Cancel => Some(Event::Cancel),
+        // Cancel asks first (see the workflow); only the confirmation cancels.
+        Action::CancelConfirm => Some(Event::Cancel),
         Action::Submit => Some(Event::Submit),
-        Action::Resume | Action::Fresh => None,
+        Action::Cancel | Action::Resume | Action::Fresh => None,
     }
 }
 
@@ -1117,7 +1118,8 @@ mod tests {
         assert_eq!(ev("no", &[]), Some(Event::No));
         assert_eq!(ev("confirm", &[]), Some(Event::Confirm));
         assert_eq!(ev("back", &[]), Some(Event::Back));
-        assert_eq!(ev("cancel", &[]), Some(Event::Cancel));
+        assert_eq!(ev("cancel", &[]), None, "cancel asks first");
+        assert_eq!(ev("cancel-yes", &[]), Some(Event::Cancel));
         assert_eq!(ev("submit", &[]), Some(Event::Submit));
         assert_eq!(ev("edit", &v(&["purpose"])), Some(Event::Edit("purpose".into())));
         assert_eq!(ev("edit:head", &[]), Some(Event::Edit("head".into())));
@@ -1144,6 +1146,8 @@ mod tests {
                         Component::StringSelect { options, .. } => vec![options[0].value.clone()],
                         _ => Vec::new(),
                     };
+                    // Cancel asks first (the workflow answers it); its confirmation is the event.
+                    let action = if action == Action::Cancel { Action::CancelConfirm } else { action };
                     assert!(event_from_action(&action, &values).is_some(), "{}", comp.custom_id());
                 }
             }

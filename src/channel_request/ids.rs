@@ -26,7 +26,10 @@ pub enum Action {
     No,
     Confirm,
     Back,
+    /// Asks whether to cancel the request ...
     Cancel,
+    /// ... and this cancels it, answers and all.
+    CancelConfirm,
     Submit,
     /// Carry on with a request left open (`/new-channel` again, or a reminder).
     Resume,
@@ -98,6 +101,7 @@ impl Action {
             ("confirm", None) => Action::Confirm,
             ("back", None) => Action::Back,
             ("cancel", None) => Action::Cancel,
+            ("cancel-yes", None) => Action::CancelConfirm,
             ("submit", None) => Action::Submit,
             ("resume", None) => Action::Resume,
             ("fresh", None) => Action::Fresh,
@@ -116,6 +120,7 @@ impl Action {
             Action::Confirm => "confirm".into(),
             Action::Back => "back".into(),
             Action::Cancel => "cancel".into(),
+            Action::CancelConfirm => "cancel-yes".into(),
             Action::Submit => "submit".into(),
             Action::Resume => "resume".into(),
             Action::Fresh => "fresh".into(),

@@ -142,7 +142,7 @@ pub async fn conversation_component(
     let row = load(cx, id).await?;
     let who = Who { requester: row.requester_id == actor.user_id, ..Who::default() };
     let act = match action {
-        Action::Cancel => Act::Cancel,
+        Action::Cancel | Action::CancelConfirm => Act::Cancel,
         Action::Submit => Act::Submit,
         _ => Act::Answer,
     };
@@ -180,6 +180,22 @@ pub async fn conversation_component(
                 return start(cx, actor).await;
             }
             return create(step, actor, guild).await;
+        }
+        Action::Cancel => {
+            // Cancelling throws every answer away: ask first; carrying on needs no button.
+            let locale = actor.locale;
+            let msg = Message {
+                content: Some(t(locale, "channel-flow.cancel-confirm", &[])),
+                embeds: Vec::new(),
+                components: vec![vec![Component::button(
+                    ids::conversation(id, Action::CancelConfirm),
+                    t(locale, "channel-flow.cancel-yes", &[]),
+                    ButtonStyle::Danger,
+                )]],
+                ephemeral: true,
+                attachments: Vec::new(),
+            };
+            return Ok(Outcome::reply(Reply::Message(msg)));
         }
         _ => {}
     }
