@@ -112,28 +112,76 @@ fn cross_links(locale: Locale, ids: &[String]) -> Option<ActionRow> {
     (!row.is_empty()).then_some(row)
 }
 
-/// `/guideline <section> point:<id>`.
+/// `/guideline <section> point:<id>`: the document's own numbering within the section (`7`,
+/// `a`) or a full id (`1.7`, `2a`). A point of another section is shown too, with a note saying
+/// where it stands.
 fn point(locale: Locale, section_id: &str, id: &str) -> HandlerResult<Outcome> {
     let doc = GuidelineDoc::official();
-    let p = doc.point(id).ok_or_else(|| UserError::new("guideline.unknown-point").arg("point", clip(id, 20)))?;
-    if p.section != section_id {
-        // The choices keep this from happening in Discord; a typed id in the sandbox can.
-        return Err(UserError::new("guideline.point-in-other-section")
-            .arg("point", p.id.clone())
-            .arg("section", render::section_title(locale, &p.section))
-            .into());
-    }
+    let p = doc
+        .point_in_section(section_id, id)
+        .ok_or_else(|| UserError::new("guideline.unknown-point").arg("point", clip(id, 20)))?;
+    let content = (p.section != section_id).then(|| {
+        t(
+            locale,
+            "guideline.point-in-other-section",
+            &[("point", &p.id), ("section", &render::section_title(locale, &p.section))],
+        )
+    });
     let ids = vec![p.id.clone()];
-    let title = render::section_title(locale, section_id);
+    let title = render::section_title(locale, &p.section);
     let mut components = vec![share_row(locale, &ids)];
     components.extend(cross_links(locale, &ids));
     Ok(Outcome::reply(Reply::Message(Message {
-        content: None,
+        content,
         embeds: render::points_pages(locale, title, &[p.id.as_str()]),
         components,
         ephemeral: true,
         attachments: Vec::new(),
     })))
+}
+
+/// The document's own number of a point within its section (`7` for 1.7, `a` for 2a), if it
+/// has one.
+fn own_number(p: &crate::guideline::GuidelinePoint) -> Option<String> {
+    let n = crate::guideline::doc::normalize_id(&p.label);
+    (!n.is_empty()).then_some(n)
+}
+
+/// Autocomplete for `point` of `/guideline <section>`: the section's points, each offered in
+/// both forms (`7 · 1.7 – text`), matched by either form or by a word of the text; a full id of
+/// another section is offered too, marked with its section.
+pub fn point_autocomplete(locale: Locale, section_id: &str, typed: &str) -> Outcome {
+    let doc = GuidelineDoc::for_locale(locale);
+    let official = GuidelineDoc::official();
+    let wanted = crate::guideline::doc::normalize_id(typed);
+    let words = typed.trim().to_lowercase();
+    // `where_` names the section of a point of another one, before the text (which is clipped).
+    let name = |p: &crate::guideline::GuidelinePoint, where_: &str| {
+        let text = p.text.replace('\n', " ");
+        let label = match own_number(p) {
+            Some(n) => format!("{n} · {}{where_} – {text}", p.id),
+            None => format!("{}{where_} – {text}", p.id),
+        };
+        clip(&label, 100)
+    };
+    let mut choices: Vec<Choice> = doc
+        .points_of(section_id)
+        .filter(|p| {
+            wanted.is_empty()
+                || own_number(p).is_some_and(|n| n.starts_with(&wanted))
+                || p.id.starts_with(&wanted)
+                || (words.chars().count() >= 3 && p.text.to_lowercase().contains(&words))
+        })
+        .map(|p| Choice { name: name(p, ""), value: p.id.clone() })
+        .collect();
+    if let Some(other) = official.point(&wanted).filter(|p| p.section != section_id) {
+        if let Some(p) = doc.point(&other.id) {
+            let section = render::section_title(locale, &p.section);
+            choices.insert(0, Choice { name: name(p, &format!(" ({section})")), value: p.id.clone() });
+        }
+    }
+    choices.truncate(crate::core::reply::limits::CHOICES);
+    Outcome::reply(Reply::Choices(choices))
 }
 
 /// `/guideline ask question:<text>`.
@@ -342,6 +390,73 @@ pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId) -> HandlerR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(o: HandlerResult<Outcome>) -> Message {
+        match o.expect("an answer").reply {
+            Reply::Message(m) => m,
+            other => panic!("a message expected, got {other:?}"),
+        }
+    }
+
+    fn quoted(m: &Message) -> String {
+        m.embeds.iter().map(|e| format!("{:?} {:?} {:?}", e.title, e.description, e.fields)).collect()
+    }
+
+    #[test]
+    fn a_point_by_the_documents_own_numbering() {
+        let doc = GuidelineDoc::official();
+        let text = |id: &str| doc.point(id).unwrap().text.clone();
+        // `/guideline creating-channels point:7` is 1.7, `/guideline on-behalf point:a` is 2a.
+        let m = message(point(Locale::Nn, "1", "7"));
+        assert!(m.content.is_none() && m.ephemeral);
+        assert!(quoted(&m).contains(&text("1.7")[..40]), "{}", quoted(&m));
+        let m = message(point(Locale::Nn, "2", "a"));
+        assert!(quoted(&m).contains(&text("2a")[..20]), "{}", quoted(&m));
+        // The full id works as before.
+        assert_eq!(message(point(Locale::Nn, "1", "1.7")).embeds, message(point(Locale::Nn, "1", "7")).embeds);
+        assert!(point(Locale::Nn, "1", "z").is_err());
+    }
+
+    #[test]
+    fn a_point_of_another_section_is_shown_with_a_note() {
+        let m = message(point(Locale::En, "2", "1.7"));
+        let note = m.content.clone().expect("a note");
+        assert!(note.contains("1.7") && note.contains(&render::section_title(Locale::En, "1")), "{note}");
+        let en = GuidelineDoc::for_locale(Locale::En);
+        assert!(quoted(&m).contains(&en.point("1.7").unwrap().text[..30]), "{}", quoted(&m));
+        assert_eq!(m.components.len(), 2, "share and the new-channel button, as for any point of section 1");
+        let m = message(point(Locale::Nn, "1", "3h"));
+        assert!(m.content.expect("a note").contains("3h"));
+    }
+
+    fn choices(o: Outcome) -> Vec<Choice> {
+        match o.reply {
+            Reply::Choices(c) => c,
+            other => panic!("choices expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn point_autocomplete_offers_both_forms() {
+        let c = choices(point_autocomplete(Locale::Nn, "1", "7"));
+        assert_eq!(c[0].value, "1.7");
+        assert!(c[0].name.starts_with("7 · 1.7 – "), "{}", c[0].name);
+        assert_eq!(choices(point_autocomplete(Locale::Nn, "1", "1.7"))[0].value, "1.7");
+        let c = choices(point_autocomplete(Locale::En, "2", "a"));
+        assert_eq!(c.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["2a"]);
+        assert!(c[0].name.starts_with("a · 2a – "), "{}", c[0].name);
+        // Section 1 lists all its points with nothing typed: the opening and 1.1 to 1.11.
+        let all = choices(point_autocomplete(Locale::Nn, "1", ""));
+        assert_eq!(all.len(), 12);
+        assert!(all.iter().all(|c| c.name.chars().count() <= 100 && c.value.len() <= 100));
+        // A full id of another section is offered, marked with its section.
+        let c = choices(point_autocomplete(Locale::En, "1", "3h"));
+        assert_eq!(c[0].value, "3h");
+        assert!(c[0].name.contains(&render::section_title(Locale::En, "3")[..10]), "{}", c[0].name);
+        // Words of the text match too.
+        let c = choices(point_autocomplete(Locale::Nn, "3", "e-post"));
+        assert!(c.iter().any(|c| c.value == "3f"), "{c:?}");
+    }
 
     #[test]
     fn cross_links_follow_the_points() {
