@@ -217,7 +217,7 @@ pub async fn ask(cx: &Ctx<'_>, actor: &Actor, question: &str) -> HandlerResult<O
 /// The answer to a question, as the bot shows it. `question_id` adds the feedback buttons.
 pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Option<i64>) -> Message {
     if outcome.declined || outcome.results.is_empty() {
-        return declined(locale);
+        return declined(locale, outcome.topic.as_deref());
     }
     let ids: Vec<String> = outcome.results.iter().map(|h| h.id.clone()).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -251,8 +251,20 @@ pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Opti
     }
 }
 
-/// The plain "nothing fits" answer: the sections and who to ask. Never a made-up answer.
-fn declined(locale: Locale) -> Message {
+/// The line that names whom to ask about a declined question of `topic` (see
+/// `prompts/search/topics.toml`); a topic without a line of its own names nobody.
+fn ask_line(locale: Locale, topic: Option<&str>) -> String {
+    let key = match topic {
+        Some(t) if search::topics().contains(&t) => format!("guideline.ask-{t}"),
+        _ => "guideline.ask-nobody".to_string(),
+    };
+    t(locale, &key, &[])
+}
+
+/// The plain "nothing fits" answer: the sections and whom to ask, by the question's topic
+/// (personnel matters: the manager or HR; the web site: the web editors; the guidelines: the
+/// communications officer). Never a made-up answer.
+fn declined(locale: Locale, topic: Option<&str>) -> Message {
     let doc = GuidelineDoc::for_locale(locale);
     let sections: Vec<String> =
         doc.sections.iter().map(|s| format!("• `/guideline {}`: {}. {}", s.slug, s.id, s.title)).collect();
@@ -260,7 +272,11 @@ fn declined(locale: Locale) -> Message {
         content: None,
         embeds: vec![Embed {
             title: Some(t(locale, "guideline.declined-title", &[])),
-            description: Some(t(locale, "guideline.declined-body", &[("sections", &sections.join("\n"))])),
+            description: Some(t(
+                locale,
+                "guideline.declined-body",
+                &[("sections", &sections.join("\n")), ("ask", &ask_line(locale, topic))],
+            )),
             tone: Some(Tone::Info),
             ..Embed::default()
         }],
@@ -427,6 +443,31 @@ mod tests {
         assert_eq!(m.components.len(), 2, "share and the new-channel button, as for any point of section 1");
         let m = message(point(Locale::Nn, "1", "3h"));
         assert!(m.content.expect("a note").contains("3h"));
+    }
+
+    #[test]
+    fn a_declined_question_names_whom_to_ask_by_topic() {
+        let body = |q: &str, l: Locale| {
+            let outcome = search::search(q);
+            assert!(outcome.declined, "{q}: {outcome:?}");
+            let m = answer(l, &outcome, None);
+            m.embeds[0].description.clone().unwrap_or_default()
+        };
+        let nn_hr = t(Locale::Nn, "guideline.ask-personnel", &[]);
+        let nn_officer = t(Locale::Nn, "guideline.ask-guideline", &[]);
+        let salary = body("Når blir løna utbetalt denne månaden?", Locale::Nn);
+        assert!(salary.contains(&nn_hr) && !salary.contains(&nn_officer), "{salary}");
+        let en = body("How many days of sick leave can I take without a doctor's note?", Locale::En);
+        assert!(en.contains(&t(Locale::En, "guideline.ask-personnel", &[])), "{en}");
+        // Every topic has its line in both languages, and none is a key left untranslated.
+        for topic in search::topics() {
+            for l in Locale::ALL {
+                let line = ask_line(l, Some(topic));
+                assert!(!line.is_empty() && !line.starts_with("guideline."), "{topic} {l:?}: {line}");
+            }
+        }
+        assert_eq!(ask_line(Locale::En, None), t(Locale::En, "guideline.ask-nobody", &[]));
+        assert_eq!(ask_line(Locale::En, Some("canteen")), t(Locale::En, "guideline.ask-nobody", &[]));
     }
 
     fn choices(o: Outcome) -> Vec<Choice> {
