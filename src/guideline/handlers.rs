@@ -3,7 +3,7 @@
 //!
 //! Custom ids: [`GuidelineId`].
 
-use crate::core::errors::{HandlerResult, UserError};
+use crate::core::errors::{HandlerError, HandlerResult, UserError};
 use crate::core::ids::{CustomId, Start};
 use crate::core::reply::clip;
 use crate::core::{
@@ -242,12 +242,38 @@ pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Opti
         ]);
     }
     components.extend(cross_links(locale, &ids));
+    if let (true, Some(qid)) = (outcome.uncertain && !outcome.alternatives.is_empty(), question_id) {
+        components.push(vec![did_you_mean(locale, qid, &outcome.alternatives)]);
+    }
     Message {
         content: Some(t(locale, "guideline.answer-intro", &[])),
         embeds: render::points_pages(locale, title, &refs),
         components,
         ephemeral: true,
         attachments: Vec::new(),
+    }
+}
+
+/// The "did you mean" menu of an uncertain answer: the next candidates, each with its id and
+/// the start of its text as a one-line summary.
+fn did_you_mean(locale: Locale, question: i64, alternatives: &[search::Hit]) -> Component {
+    let doc = GuidelineDoc::for_locale(locale);
+    let options = alternatives
+        .iter()
+        .filter_map(|h| doc.point(&h.id))
+        .map(|p| crate::core::SelectOption {
+            value: p.id.clone(),
+            label: clip(&format!("{} – {}", p.id, p.text.replace('\n', " ")), 100),
+            description: None,
+            default: false,
+        })
+        .collect();
+    Component::StringSelect {
+        custom_id: GuidelineId::Pick { question }.format(),
+        placeholder: Some(t(locale, "guideline.did-you-mean", &[])),
+        options,
+        min_values: 1,
+        max_values: 1,
     }
 }
 
@@ -351,7 +377,7 @@ pub async fn unanswered(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
 }
 
 /// Buttons on guideline answers.
-pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId) -> HandlerResult<Outcome> {
+pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId, values: &[String]) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     match id {
         GuidelineId::Page { section, page, .. } => {
@@ -399,6 +425,33 @@ pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId) -> HandlerR
             }
             let key = if vote > 0 { "guideline.thanks-up" } else { "guideline.thanks-down" };
             Ok(Outcome::ephemeral(t(locale, key, &[])))
+        }
+        GuidelineId::Pick { question: qid } => {
+            // The chosen point is shown, and the choice kept as a candidate example (question and
+            // point, no user id) for the owner's review.
+            let doc = GuidelineDoc::official();
+            let p = values
+                .first()
+                .and_then(|v| doc.point(v))
+                .ok_or_else(|| HandlerError::User(UserError::new("common.expired")))?;
+            let mut found = cx.store.record_candidate(qid, &p.id, cx.now()).await?;
+            // As for a vote: the question's log entry may be a moment behind its answer.
+            let waited = std::time::Instant::now();
+            while !found
+                && (0..60_000).contains(&(cx.now() - (qid >> 20)))
+                && waited.elapsed() < std::time::Duration::from_secs(2)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                found = cx.store.record_candidate(qid, &p.id, cx.now()).await?;
+            }
+            if !found {
+                return Err(UserError::new("common.expired").into());
+            }
+            let mut shown = point(locale, &p.section, &p.id)?;
+            if let Reply::Message(m) = &mut shown.reply {
+                m.content = Some(t(locale, "guideline.picked", &[]));
+            }
+            Ok(shown)
         }
     }
 }

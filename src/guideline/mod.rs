@@ -62,8 +62,8 @@ impl Feature for Guideline {
         cx: &Ctx<'_>,
         actor: &Actor,
         id: ids::GuidelineId,
-        _values: &[String],
+        values: &[String],
     ) -> HandlerResult<Outcome> {
-        handlers::component(cx, actor, id).await
+        handlers::component(cx, actor, id, values).await
     }
 }
