@@ -54,11 +54,27 @@ enum Cmd {
         #[arg(long, default_value = "nn")]
         lang: String,
     },
-    /// Score the question search on an evaluation set (JSON lines with q and expect).
+    /// Score the question search on an evaluation set (JSON lines with q and expect), or
+    /// cross-validate it over every labelled question with --folds.
     Eval {
-        /// The evaluation set; defaults to ../shared/eval/guideline-questions.dev.jsonl.
+        /// The evaluation set; defaults to ../shared/eval/guideline-questions.dev.jsonl (with
+        /// --folds: the dev set of the pool).
         #[arg(long)]
         set: Option<PathBuf>,
+        /// k-fold cross-validation over the example memory, the dev set and the holdout fixture
+        /// (each fold left out of the memory and of the fitting): the honest figures.
+        #[arg(long)]
+        folds: Option<usize>,
+        /// The holdout set of the pool (with --folds).
+        #[arg(long, default_value = "tests/fixtures/guideline-questions.holdout.jsonl")]
+        holdout: PathBuf,
+        /// The seed of the folds (with --folds).
+        #[arg(long, default_value_t = somebot::guideline::eval::DEFAULT_SEED)]
+        seed: u64,
+        /// Also fit the calibration on every labelled question and write it to this file
+        /// (prompts/search/calibration.toml), with --folds.
+        #[arg(long)]
+        write_calibration: Option<PathBuf>,
     },
     /// List questions that got no answer or were voted down.
     Unanswered,
@@ -248,6 +264,9 @@ async fn serve(cli: Cli) -> ExitCode {
                     "question": question,
                     "declined": outcome.declined,
                     "results": outcome.results,
+                    "uncertain": outcome.uncertain,
+                    "alternatives": outcome.alternatives,
+                    "topic": outcome.topic,
                 });
                 println!("{v}");
             } else {
@@ -257,16 +276,38 @@ async fn serve(cli: Cli) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Cmd::Eval { set } => {
+        Cmd::Eval { set, folds, holdout, seed, write_calibration } => {
             init_tracing("warn");
             let path = set.unwrap_or_else(|| PathBuf::from("../shared/eval/guideline-questions.dev.jsonl"));
-            match somebot::guideline::eval::evaluate(&path) {
-                Ok(report) => {
-                    println!("{report}");
-                    ExitCode::SUCCESS
+            let Some(folds) = folds else {
+                if write_calibration.is_some() {
+                    return fail("somebot eval: --write-calibration needs --folds".to_string());
                 }
-                Err(e) => fail(format!("somebot eval: cannot read {}: {e}", path.display())),
+                return match somebot::guideline::eval::evaluate(&path) {
+                    Ok(report) => {
+                        println!("{report}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(format!("somebot eval: cannot read {}: {e}", path.display())),
+                };
+            };
+            use somebot::guideline::eval;
+            if folds < 2 {
+                return fail("somebot eval: --folds needs at least 2".to_string());
             }
+            let pool = match eval::labelled_pool(&path, &holdout) {
+                Ok(p) => p,
+                Err(e) => return fail(format!("somebot eval: cannot read the question sets: {e}")),
+            };
+            println!("{}", eval::cross_validate(&pool, folds, seed));
+            if let Some(out) = write_calibration {
+                let text = eval::calibration_file(&eval::calibrate(&pool, seed), seed);
+                if let Err(e) = std::fs::write(&out, text) {
+                    return fail(format!("somebot eval: cannot write {}: {e}", out.display()));
+                }
+                println!("calibration written to {}", out.display());
+            }
+            ExitCode::SUCCESS
         }
         Cmd::Unanswered => {
             init_tracing("warn,sqlx=error");

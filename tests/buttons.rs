@@ -328,3 +328,73 @@ async fn the_report_it_button_under_3h_starts_report_threat() {
     assert!(m.components.iter().flatten().any(|c| c.custom_id().ends_with(":write")), "the form is offered");
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_uncertain_answer_offers_the_next_points_and_keeps_the_choice_as_a_candidate() {
+    // A short, vague question: the engine answers with its best point and is not sure of it.
+    let question = "Eg vil skrive om jobben";
+    let outcome = somebot::guideline::search::search(question);
+    assert!(outcome.uncertain && !outcome.declined, "{outcome:?}");
+    // The world's database copies are SQLite's; tests/storage.rs runs the store on both.
+    {
+        let db = dbs::sqlite().await;
+        let mut w = World::new(db.store.clone()).await;
+        let o = w
+            .act(KARI, true, cmd("guideline", &["ask"], vec![("question", OptionValue::String(question.into()))]))
+            .await;
+        let m = message(&o).clone();
+        assert!(m.ephemeral);
+        let menu = m
+            .components
+            .iter()
+            .flatten()
+            .find(|c| matches!(c, Component::StringSelect { .. }))
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: a 'did you mean' menu under the answer", db.label));
+        let Component::StringSelect { custom_id, placeholder, options, .. } = menu else { unreachable!() };
+        assert_eq!(placeholder.as_deref(), Some(t(Locale::Nn, "guideline.did-you-mean", &[]).as_str()));
+        let offered: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+        let alternatives: Vec<&str> = outcome.alternatives.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(offered, alternatives, "the next candidates, best first");
+        assert!(options
+            .iter()
+            .all(|o| o.label.starts_with(&format!("{} – ", o.value)) && o.label.chars().count() <= 100));
+        assert_eq!(App::handler_of(&custom_id), Some("guideline"));
+
+        // Choosing the second candidate shows that point and records the choice.
+        let chosen = options[1].value.clone();
+        let o = w.press(KARI, true, &custom_id, &[chosen.as_str()]).await;
+        let shown = message(&o);
+        assert!(shown.ephemeral);
+        let said = text(shown);
+        assert!(said.contains(&t(Locale::Nn, "guideline.picked", &[])), "{said}");
+        let quoted = &somebot::guideline::GuidelineDoc::official().point(&chosen).unwrap().text;
+        assert!(said.contains(&quoted[..20]), "{said}");
+        let candidates = w.app.store.candidate_examples(10).await.unwrap();
+        assert_eq!(candidates.len(), 1, "{}", db.label);
+        assert_eq!((candidates[0].question.as_str(), candidates[0].point_id.as_str()), (question, chosen.as_str()));
+        assert_eq!(candidates[0].locale, "nn");
+        // Choosing again records nothing new; a forged point is refused as expired.
+        w.press(KARI, true, &custom_id, &[chosen.as_str()]).await;
+        assert_eq!(w.app.store.candidate_examples(10).await.unwrap().len(), 1);
+        let o = w.press(KARI, true, &custom_id, &["9z"]).await;
+        assert!(text(message(&o)).contains(&t(Locale::Nn, "common.expired", &[])));
+        // No user id is kept with a candidate.
+        let columns: Vec<String> = match db.store.backend() {
+            somebot::store::Backend::Sqlite => {
+                sqlx::query_scalar("SELECT name FROM pragma_table_info('guideline_candidates')")
+                    .fetch_all(db.store.pool())
+                    .await
+                    .unwrap()
+            }
+            somebot::store::Backend::Postgres => sqlx::query_scalar(
+                "SELECT column_name::TEXT FROM information_schema.columns WHERE table_name = 'guideline_candidates'",
+            )
+            .fetch_all(db.store.pool())
+            .await
+            .unwrap(),
+        };
+        assert!(columns.iter().any(|c| c == "question") && columns.iter().all(|c| !c.contains("user")), "{columns:?}");
+        db.cleanup().await;
+    }
+}

@@ -43,6 +43,7 @@ fn guideline_id() -> impl Strategy<Value = GuidelineId> {
         (locale(), subset.clone()).prop_map(|(locale, points)| GuidelineId::Share { locale, points }),
         subset.prop_map(|points| GuidelineId::Official { points }),
         (0i64..i64::MAX, any::<bool>()).prop_map(|(question, up)| GuidelineId::Vote { question, up }),
+        (0i64..i64::MAX).prop_map(|question| GuidelineId::Pick { question }),
     ]
 }
 

@@ -16,6 +16,47 @@ async fn migrations_apply_once_and_are_idempotent() {
 }
 
 #[tokio::test]
+async fn candidate_examples_keep_question_and_point_once() {
+    for db in dbs::all().await {
+        let s = &db.store;
+        let id = new_question_id(5_000);
+        assert!(!s.record_candidate(id, "3e", 5_100).await.unwrap(), "{}: not logged yet", db.label);
+        s.write_records(
+            &[],
+            &[AskedQuestion {
+                id,
+                asked_at: 5_000,
+                locale: "en".into(),
+                question: "Can I write about my job «æøå»?".into(),
+                point_ids: vec!["3e".into(), "3b".into()],
+                declined: false,
+                vote: 0,
+            }],
+        )
+        .await
+        .unwrap();
+        assert!(s.record_candidate(id, "3b", 5_200).await.unwrap(), "{}", db.label);
+        assert!(s.record_candidate(id, "3b", 5_300).await.unwrap(), "{}: again, recorded once", db.label);
+        assert!(s.record_candidate(id, "3d", 5_400).await.unwrap());
+        let c = s.candidate_examples(10).await.unwrap();
+        let got: Vec<(&str, &str, &str, i64)> =
+            c.iter().map(|c| (c.question.as_str(), c.point_id.as_str(), c.locale.as_str(), c.chosen_at)).collect();
+        assert_eq!(
+            got,
+            [
+                ("Can I write about my job «æøå»?", "3d", "en", 5_400),
+                ("Can I write about my job «æøå»?", "3b", "en", 5_200)
+            ],
+            "{}",
+            db.label
+        );
+        assert!(c.iter().all(|c| c.question_id == id));
+        assert_eq!(s.candidate_examples(1).await.unwrap().len(), 1);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn questions_votes_and_gaps_round_trip() {
     for db in dbs::all().await {
         let s = &db.store;

@@ -67,8 +67,17 @@ mod tests {
         for slug in ["creating-channels", "on-behalf", "private-profile", "ask", "unanswered"] {
             assert!(g.subcommand(slug).is_some(), "{slug}");
         }
+        // The point is autocompleted (so `7` and `1.7` can both be typed); with nothing typed
+        // it offers the section's points in order.
         let pp = g.subcommand("private-profile").unwrap();
-        let ids: Vec<_> = pp.options[0].choices.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(pp.options[0].name, "point");
+        assert!(pp.options[0].autocomplete && pp.options[0].choices.is_empty());
+        let crate::core::Reply::Choices(choices) =
+            crate::guideline::handlers::point_autocomplete(Locale::Nn, "3", "").reply
+        else {
+            panic!("choices expected");
+        };
+        let ids: Vec<_> = choices.iter().map(|c| c.value.as_str()).collect();
         assert_eq!(ids, ["3a", "3b", "3c", "3d", "3e", "3f", "3g", "3h"]);
     }
 }

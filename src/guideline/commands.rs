@@ -1,29 +1,11 @@
-//! The `/guideline` command: one subcommand per section (with its points as choices), `ask`
+//! The `/guideline` command: one subcommand per section (its point autocompleted), `ask`
 //! and `unanswered`.
 
-use crate::core::commands::{subcommand, ChoiceSpec, CommandSpec, OptionKind, OptionSpec};
+use crate::core::commands::{subcommand, CommandSpec, OptionKind, OptionSpec};
 use crate::guideline::GuidelineDoc;
-use crate::i18n::Locale;
 
 /// The longest free-text question accepted by `/guideline ask`.
 pub const MAX_QUESTION: u16 = 500;
-
-/// Longest label of a point choice (Discord allows 100 characters).
-const CHOICE_LABEL: usize = 100;
-
-fn point_choices(section: &str) -> Vec<ChoiceSpec> {
-    let nn = GuidelineDoc::official();
-    let en = GuidelineDoc::for_locale(Locale::En);
-    nn.points_of(section)
-        .map(|p| {
-            let label = |doc: &GuidelineDoc| {
-                let text = doc.point(&p.id).map(|q| q.text.as_str()).unwrap_or_default();
-                crate::core::reply::clip(&format!("{} – {}", p.id, text), CHOICE_LABEL)
-            };
-            ChoiceSpec { value: p.id.clone(), name_nn: label(nn), name_en: label(en) }
-        })
-        .collect()
-}
 
 /// The description of a section's subcommand (a key of prompts/messages/*/guideline.toml).
 fn section_key(slug: &str) -> &'static str {
@@ -41,8 +23,10 @@ pub fn commands() -> Vec<CommandSpec> {
         .sections
         .iter()
         .map(|s| {
+            // Autocompleted rather than fixed choices, so the document's own numbering can be
+            // typed (`7` in creating-channels is 1.7) as well as the full id.
             let mut point = OptionSpec::new(OptionKind::String, "point", "cmd.guideline.point");
-            point.choices = point_choices(&s.id);
+            point.autocomplete = true;
             subcommand(s.slug.as_str(), section_key(&s.slug), vec![point])
         })
         .collect();

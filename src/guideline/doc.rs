@@ -74,6 +74,20 @@ impl GuidelineDoc {
         self.points.iter().find(|p| p.id == wanted)
     }
 
+    /// The point a user means by `typed` in the section `section_id`: the document's own
+    /// numbering within the section first (`7` in section 1 is 1.7, `a` in section 2 is 2a),
+    /// then a full id anywhere in the document (`1.7`, `3h`), which may be of another section.
+    pub fn point_in_section(&self, section_id: &str, typed: &str) -> Option<&GuidelinePoint> {
+        let wanted = normalize_id(typed);
+        if wanted.is_empty() {
+            return None;
+        }
+        self.points
+            .iter()
+            .find(|p| p.section == section_id && !p.label.is_empty() && normalize_id(&p.label) == wanted)
+            .or_else(|| self.point(&wanted))
+    }
+
     /// The section with this id or slug.
     pub fn section(&self, id_or_slug: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.id == id_or_slug || s.slug == id_or_slug)
@@ -132,6 +146,27 @@ mod tests {
         }
         let slugs = |d: &GuidelineDoc| d.sections.iter().map(|s| s.slug.clone()).collect::<Vec<_>>();
         assert_eq!(slugs(nn), slugs(en));
+    }
+
+    #[test]
+    fn the_documents_own_numbering_finds_points_in_a_section() {
+        let doc = GuidelineDoc::official();
+        let id = |section: &str, typed: &str| doc.point_in_section(section, typed).map(|p| p.id.as_str());
+        assert_eq!(id("1", "7"), Some("1.7"));
+        assert_eq!(id("1", "7."), Some("1.7"));
+        assert_eq!(id("1", "11"), Some("1.11"));
+        assert_eq!(id("1", "1"), Some("1.1"), "the document's point 1. of section 1");
+        assert_eq!(id("2", "a"), Some("2a"));
+        assert_eq!(id("2", "A)"), Some("2a"));
+        assert_eq!(id("3", "h"), Some("3h"));
+        // Full ids work everywhere, also for a point of another section.
+        assert_eq!(id("1", "1.7"), Some("1.7"));
+        assert_eq!(id("2", "1.7"), Some("1.7"));
+        assert_eq!(id("1", "2a"), Some("2a"));
+        // A letter is no point of section 1, and section 2 has no `k`.
+        assert_eq!(id("1", "a"), None);
+        assert_eq!(id("2", "k"), None);
+        assert_eq!(id("2", ""), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Custom ids: [`GuidelineId`].
 
-use crate::core::errors::{HandlerResult, UserError};
+use crate::core::errors::{HandlerError, HandlerResult, UserError};
 use crate::core::ids::{CustomId, Start};
 use crate::core::reply::clip;
 use crate::core::{
@@ -112,28 +112,76 @@ fn cross_links(locale: Locale, ids: &[String]) -> Option<ActionRow> {
     (!row.is_empty()).then_some(row)
 }
 
-/// `/guideline <section> point:<id>`.
+/// `/guideline <section> point:<id>`: the document's own numbering within the section (`7`,
+/// `a`) or a full id (`1.7`, `2a`). A point of another section is shown too, with a note saying
+/// where it stands.
 fn point(locale: Locale, section_id: &str, id: &str) -> HandlerResult<Outcome> {
     let doc = GuidelineDoc::official();
-    let p = doc.point(id).ok_or_else(|| UserError::new("guideline.unknown-point").arg("point", clip(id, 20)))?;
-    if p.section != section_id {
-        // The choices keep this from happening in Discord; a typed id in the sandbox can.
-        return Err(UserError::new("guideline.point-in-other-section")
-            .arg("point", p.id.clone())
-            .arg("section", render::section_title(locale, &p.section))
-            .into());
-    }
+    let p = doc
+        .point_in_section(section_id, id)
+        .ok_or_else(|| UserError::new("guideline.unknown-point").arg("point", clip(id, 20)))?;
+    let content = (p.section != section_id).then(|| {
+        t(
+            locale,
+            "guideline.point-in-other-section",
+            &[("point", &p.id), ("section", &render::section_title(locale, &p.section))],
+        )
+    });
     let ids = vec![p.id.clone()];
-    let title = render::section_title(locale, section_id);
+    let title = render::section_title(locale, &p.section);
     let mut components = vec![share_row(locale, &ids)];
     components.extend(cross_links(locale, &ids));
     Ok(Outcome::reply(Reply::Message(Message {
-        content: None,
+        content,
         embeds: render::points_pages(locale, title, &[p.id.as_str()]),
         components,
         ephemeral: true,
         attachments: Vec::new(),
     })))
+}
+
+/// The document's own number of a point within its section (`7` for 1.7, `a` for 2a), if it
+/// has one.
+fn own_number(p: &crate::guideline::GuidelinePoint) -> Option<String> {
+    let n = crate::guideline::doc::normalize_id(&p.label);
+    (!n.is_empty()).then_some(n)
+}
+
+/// Autocomplete for `point` of `/guideline <section>`: the section's points, each offered in
+/// both forms (`7 · 1.7 – text`), matched by either form or by a word of the text; a full id of
+/// another section is offered too, marked with its section.
+pub fn point_autocomplete(locale: Locale, section_id: &str, typed: &str) -> Outcome {
+    let doc = GuidelineDoc::for_locale(locale);
+    let official = GuidelineDoc::official();
+    let wanted = crate::guideline::doc::normalize_id(typed);
+    let words = typed.trim().to_lowercase();
+    // `where_` names the section of a point of another one, before the text (which is clipped).
+    let name = |p: &crate::guideline::GuidelinePoint, where_: &str| {
+        let text = p.text.replace('\n', " ");
+        let label = match own_number(p) {
+            Some(n) => format!("{n} · {}{where_} – {text}", p.id),
+            None => format!("{}{where_} – {text}", p.id),
+        };
+        clip(&label, 100)
+    };
+    let mut choices: Vec<Choice> = doc
+        .points_of(section_id)
+        .filter(|p| {
+            wanted.is_empty()
+                || own_number(p).is_some_and(|n| n.starts_with(&wanted))
+                || p.id.starts_with(&wanted)
+                || (words.chars().count() >= 3 && p.text.to_lowercase().contains(&words))
+        })
+        .map(|p| Choice { name: name(p, ""), value: p.id.clone() })
+        .collect();
+    if let Some(other) = official.point(&wanted).filter(|p| p.section != section_id) {
+        if let Some(p) = doc.point(&other.id) {
+            let section = render::section_title(locale, &p.section);
+            choices.insert(0, Choice { name: name(p, &format!(" ({section})")), value: p.id.clone() });
+        }
+    }
+    choices.truncate(crate::core::reply::limits::CHOICES);
+    Outcome::reply(Reply::Choices(choices))
 }
 
 /// `/guideline ask question:<text>`.
@@ -169,7 +217,7 @@ pub async fn ask(cx: &Ctx<'_>, actor: &Actor, question: &str) -> HandlerResult<O
 /// The answer to a question, as the bot shows it. `question_id` adds the feedback buttons.
 pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Option<i64>) -> Message {
     if outcome.declined || outcome.results.is_empty() {
-        return declined(locale);
+        return declined(locale, outcome.topic.as_deref());
     }
     let ids: Vec<String> = outcome.results.iter().map(|h| h.id.clone()).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -194,6 +242,9 @@ pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Opti
         ]);
     }
     components.extend(cross_links(locale, &ids));
+    if let (true, Some(qid)) = (outcome.uncertain && !outcome.alternatives.is_empty(), question_id) {
+        components.push(vec![did_you_mean(locale, qid, &outcome.alternatives)]);
+    }
     Message {
         content: Some(t(locale, "guideline.answer-intro", &[])),
         embeds: render::points_pages(locale, title, &refs),
@@ -203,8 +254,43 @@ pub fn answer(locale: Locale, outcome: &search::SearchOutcome, question_id: Opti
     }
 }
 
-/// The plain "nothing fits" answer: the sections and who to ask. Never a made-up answer.
-fn declined(locale: Locale) -> Message {
+/// The "did you mean" menu of an uncertain answer: the next candidates, each with its id and
+/// the start of its text as a one-line summary.
+fn did_you_mean(locale: Locale, question: i64, alternatives: &[search::Hit]) -> Component {
+    let doc = GuidelineDoc::for_locale(locale);
+    let options = alternatives
+        .iter()
+        .filter_map(|h| doc.point(&h.id))
+        .map(|p| crate::core::SelectOption {
+            value: p.id.clone(),
+            label: clip(&format!("{} – {}", p.id, p.text.replace('\n', " ")), 100),
+            description: None,
+            default: false,
+        })
+        .collect();
+    Component::StringSelect {
+        custom_id: GuidelineId::Pick { question }.format(),
+        placeholder: Some(t(locale, "guideline.did-you-mean", &[])),
+        options,
+        min_values: 1,
+        max_values: 1,
+    }
+}
+
+/// The line that names whom to ask about a declined question of `topic` (see
+/// `prompts/search/topics.toml`); a topic without a line of its own names nobody.
+fn ask_line(locale: Locale, topic: Option<&str>) -> String {
+    let key = match topic {
+        Some(t) if search::topics().contains(&t) => format!("guideline.ask-{t}"),
+        _ => "guideline.ask-nobody".to_string(),
+    };
+    t(locale, &key, &[])
+}
+
+/// The plain "nothing fits" answer: the sections and whom to ask, by the question's topic
+/// (personnel matters: the manager or HR; the web site: the web editors; the guidelines: the
+/// communications officer). Never a made-up answer.
+fn declined(locale: Locale, topic: Option<&str>) -> Message {
     let doc = GuidelineDoc::for_locale(locale);
     let sections: Vec<String> =
         doc.sections.iter().map(|s| format!("• `/guideline {}`: {}. {}", s.slug, s.id, s.title)).collect();
@@ -212,7 +298,11 @@ fn declined(locale: Locale) -> Message {
         content: None,
         embeds: vec![Embed {
             title: Some(t(locale, "guideline.declined-title", &[])),
-            description: Some(t(locale, "guideline.declined-body", &[("sections", &sections.join("\n"))])),
+            description: Some(t(
+                locale,
+                "guideline.declined-body",
+                &[("sections", &sections.join("\n")), ("ask", &ask_line(locale, topic))],
+            )),
             tone: Some(Tone::Info),
             ..Embed::default()
         }],
@@ -287,7 +377,7 @@ pub async fn unanswered(cx: &Ctx<'_>, actor: &Actor) -> HandlerResult<Outcome> {
 }
 
 /// Buttons on guideline answers.
-pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId) -> HandlerResult<Outcome> {
+pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId, values: &[String]) -> HandlerResult<Outcome> {
     let locale = actor.locale;
     match id {
         GuidelineId::Page { section, page, .. } => {
@@ -336,12 +426,131 @@ pub async fn component(cx: &Ctx<'_>, actor: &Actor, id: GuidelineId) -> HandlerR
             let key = if vote > 0 { "guideline.thanks-up" } else { "guideline.thanks-down" };
             Ok(Outcome::ephemeral(t(locale, key, &[])))
         }
+        GuidelineId::Pick { question: qid } => {
+            // The chosen point is shown, and the choice kept as a candidate example (question and
+            // point, no user id) for the owner's review.
+            let doc = GuidelineDoc::official();
+            let p = values
+                .first()
+                .and_then(|v| doc.point(v))
+                .ok_or_else(|| HandlerError::User(UserError::new("common.expired")))?;
+            let mut found = cx.store.record_candidate(qid, &p.id, cx.now()).await?;
+            // As for a vote: the question's log entry may be a moment behind its answer.
+            let waited = std::time::Instant::now();
+            while !found
+                && (0..60_000).contains(&(cx.now() - (qid >> 20)))
+                && waited.elapsed() < std::time::Duration::from_secs(2)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                found = cx.store.record_candidate(qid, &p.id, cx.now()).await?;
+            }
+            if !found {
+                return Err(UserError::new("common.expired").into());
+            }
+            let mut shown = point(locale, &p.section, &p.id)?;
+            if let Reply::Message(m) = &mut shown.reply {
+                m.content = Some(t(locale, "guideline.picked", &[]));
+            }
+            Ok(shown)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(o: HandlerResult<Outcome>) -> Message {
+        match o.expect("an answer").reply {
+            Reply::Message(m) => m,
+            other => panic!("a message expected, got {other:?}"),
+        }
+    }
+
+    fn quoted(m: &Message) -> String {
+        m.embeds.iter().map(|e| format!("{:?} {:?} {:?}", e.title, e.description, e.fields)).collect()
+    }
+
+    #[test]
+    fn a_point_by_the_documents_own_numbering() {
+        let doc = GuidelineDoc::official();
+        let text = |id: &str| doc.point(id).unwrap().text.clone();
+        // `/guideline creating-channels point:7` is 1.7, `/guideline on-behalf point:a` is 2a.
+        let m = message(point(Locale::Nn, "1", "7"));
+        assert!(m.content.is_none() && m.ephemeral);
+        assert!(quoted(&m).contains(&text("1.7")[..40]), "{}", quoted(&m));
+        let m = message(point(Locale::Nn, "2", "a"));
+        assert!(quoted(&m).contains(&text("2a")[..20]), "{}", quoted(&m));
+        // The full id works as before.
+        assert_eq!(message(point(Locale::Nn, "1", "1.7")).embeds, message(point(Locale::Nn, "1", "7")).embeds);
+        assert!(point(Locale::Nn, "1", "z").is_err());
+    }
+
+    #[test]
+    fn a_point_of_another_section_is_shown_with_a_note() {
+        let m = message(point(Locale::En, "2", "1.7"));
+        let note = m.content.clone().expect("a note");
+        assert!(note.contains("1.7") && note.contains(&render::section_title(Locale::En, "1")), "{note}");
+        let en = GuidelineDoc::for_locale(Locale::En);
+        assert!(quoted(&m).contains(&en.point("1.7").unwrap().text[..30]), "{}", quoted(&m));
+        assert_eq!(m.components.len(), 2, "share and the new-channel button, as for any point of section 1");
+        let m = message(point(Locale::Nn, "1", "3h"));
+        assert!(m.content.expect("a note").contains("3h"));
+    }
+
+    #[test]
+    fn a_declined_question_names_whom_to_ask_by_topic() {
+        let body = |q: &str, l: Locale| {
+            let outcome = search::search(q);
+            assert!(outcome.declined, "{q}: {outcome:?}");
+            let m = answer(l, &outcome, None);
+            m.embeds[0].description.clone().unwrap_or_default()
+        };
+        let nn_hr = t(Locale::Nn, "guideline.ask-personnel", &[]);
+        let nn_officer = t(Locale::Nn, "guideline.ask-guideline", &[]);
+        let salary = body("Når blir løna utbetalt denne månaden?", Locale::Nn);
+        assert!(salary.contains(&nn_hr) && !salary.contains(&nn_officer), "{salary}");
+        let en = body("How many days of sick leave can I take without a doctor's note?", Locale::En);
+        assert!(en.contains(&t(Locale::En, "guideline.ask-personnel", &[])), "{en}");
+        // Every topic has its line in both languages, and none is a key left untranslated.
+        for topic in search::topics() {
+            for l in Locale::ALL {
+                let line = ask_line(l, Some(topic));
+                assert!(!line.is_empty() && !line.starts_with("guideline."), "{topic} {l:?}: {line}");
+            }
+        }
+        assert_eq!(ask_line(Locale::En, None), t(Locale::En, "guideline.ask-nobody", &[]));
+        assert_eq!(ask_line(Locale::En, Some("canteen")), t(Locale::En, "guideline.ask-nobody", &[]));
+    }
+
+    fn choices(o: Outcome) -> Vec<Choice> {
+        match o.reply {
+            Reply::Choices(c) => c,
+            other => panic!("choices expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn point_autocomplete_offers_both_forms() {
+        let c = choices(point_autocomplete(Locale::Nn, "1", "7"));
+        assert_eq!(c[0].value, "1.7");
+        assert!(c[0].name.starts_with("7 · 1.7 – "), "{}", c[0].name);
+        assert_eq!(choices(point_autocomplete(Locale::Nn, "1", "1.7"))[0].value, "1.7");
+        let c = choices(point_autocomplete(Locale::En, "2", "a"));
+        assert_eq!(c.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["2a"]);
+        assert!(c[0].name.starts_with("a · 2a – "), "{}", c[0].name);
+        // Section 1 lists all its points with nothing typed: the opening and 1.1 to 1.11.
+        let all = choices(point_autocomplete(Locale::Nn, "1", ""));
+        assert_eq!(all.len(), 12);
+        assert!(all.iter().all(|c| c.name.chars().count() <= 100 && c.value.len() <= 100));
+        // A full id of another section is offered, marked with its section.
+        let c = choices(point_autocomplete(Locale::En, "1", "3h"));
+        assert_eq!(c[0].value, "3h");
+        assert!(c[0].name.contains(&render::section_title(Locale::En, "3")[..10]), "{}", c[0].name);
+        // Words of the text match too.
+        let c = choices(point_autocomplete(Locale::Nn, "3", "e-post"));
+        assert!(c.iter().any(|c| c.value == "3f"), "{c:?}");
+    }
 
     #[test]
     fn cross_links_follow_the_points() {

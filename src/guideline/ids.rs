@@ -15,6 +15,9 @@ pub enum GuidelineId {
     Official { points: Vec<String> },
     /// A vote on an answered question: `gl:vote:<question>:<up|down>`.
     Vote { question: i64, up: bool },
+    /// The "did you mean" menu of an uncertain answer: `gl:pick:<question>`; the chosen point
+    /// comes as the menu's value.
+    Pick { question: i64 },
 }
 
 fn locale(code: &str) -> Option<Locale> {
@@ -79,6 +82,10 @@ impl CustomId for GuidelineId {
                 };
                 Some(GuidelineId::Vote { question: question.parse().ok()?, up })
             }
+            "pick" => {
+                let [question] = fields::<1>(rest, "pick")?;
+                Some(GuidelineId::Pick { question: question.parse().ok()? })
+            }
             _ => None,
         }
     }
@@ -91,6 +98,7 @@ impl CustomId for GuidelineId {
             GuidelineId::Vote { question, up } => {
                 format!("gl:vote:{question}:{}", if *up { "up" } else { "down" })
             }
+            GuidelineId::Pick { question } => format!("gl:pick:{question}"),
         }
     }
 }

@@ -49,6 +49,10 @@ impl Feature for Guideline {
     ) -> HandlerResult<Outcome> {
         Ok(match (cmd.sub(), focused) {
             (Some("ask"), "question") => handlers::autocomplete(actor.locale, value),
+            (Some(slug), "point") => match GuidelineDoc::official().section(slug) {
+                Some(section) => handlers::point_autocomplete(actor.locale, &section.id, value),
+                None => Outcome::reply(Reply::Choices(Vec::new())),
+            },
             _ => Outcome::reply(Reply::Choices(Vec::new())),
         })
     }
@@ -58,8 +62,8 @@ impl Feature for Guideline {
         cx: &Ctx<'_>,
         actor: &Actor,
         id: ids::GuidelineId,
-        _values: &[String],
+        values: &[String],
     ) -> HandlerResult<Outcome> {
-        handlers::component(cx, actor, id).await
+        handlers::component(cx, actor, id, values).await
     }
 }

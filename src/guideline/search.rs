@@ -1,21 +1,33 @@
 //! The question search engine: finds the guideline points that answer a staff question in
 //! Nynorsk, Bokmål or English, or declines when the guidelines do not cover it.
 //!
-//! Deterministic and offline: the vocabulary that bridges everyday words to the document lives in
-//! `prompts/search/*.toml` and is embedded at build time; the index is built once, on first use.
-//! See [`text`] for spelling folding, [`vocab`] for the analyser and [`index`] for the ranking.
+//! Two retrievers are fused: the concept engine ([`index`], over the bridge vocabulary in
+//! `prompts/search/*.toml`: see [`text`] and [`vocab`]) and the example memory ([`memory`], the
+//! labelled questions in `prompts/search/examples/`, plus any a caller adds). [`fusion`] fuses
+//! their rankings and decides (decline, "not sure", whom to ask) with the settings in
+//! `prompts/search/calibration.toml`, which [`fit`] fits by cross-validation (`somebot eval
+//! --folds 5 --write-calibration`). Deterministic and offline; everything is embedded at build
+//! time and built once, on first use.
 
+pub(crate) mod fit;
+pub(crate) mod fusion;
 mod index;
+pub(crate) mod memory;
 mod text;
 #[cfg(test)]
 mod tuning;
 mod vocab;
 
+use std::collections::BTreeMap;
+
 use once_cell::sync::Lazy;
+use serde::Deserialize;
 
 use crate::guideline::GuidelineDoc;
 use crate::i18n::Locale;
+use fusion::{Calibration, ConceptSignals, Decision, Signals};
 use index::{Engine, Ranked};
+pub use memory::{Example, ExampleMemory};
 use vocab::Lexicon;
 
 /// One matching point and its score (higher is better, rounded to two decimals).
@@ -25,11 +37,19 @@ pub struct Hit {
     pub score: f64,
 }
 
-/// The answer to a question: at most three results, best first; empty exactly when declined.
+/// The answer to a question.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchOutcome {
     pub declined: bool,
+    /// At most three points, best first; empty exactly when declined. The first is the answer.
     pub results: Vec<Hit>,
+    /// The first point does not clearly stand out: show it, and offer `alternatives`.
+    pub uncertain: bool,
+    /// When uncertain, the next candidates after the first, best first (at most four).
+    pub alternatives: Vec<Hit>,
+    /// When declined, whom to ask instead (`personnel`, `it`, `website`, `guideline`; see
+    /// `prompts/search/topics.toml`), or `None` when there is nobody to name.
+    pub topic: Option<String>,
 }
 
 /// Only the start of a very long question is read (a question is a sentence or two; this keeps
@@ -55,16 +75,70 @@ static ENGINE: Lazy<Engine> = Lazy::new(|| {
     )
 });
 
-fn hit(engine: &Engine, (doc, score): Ranked) -> Hit {
-    Hit { id: engine.id(doc).to_string(), score: (score * 100.0).round() / 100.0 }
+/// The built-in examples by language (`nn`, `nb`, `en`), as in `prompts/search/examples/`.
+pub fn builtin_examples() -> Vec<(&'static str, Vec<Example>)> {
+    vec![
+        ("nn", memory::parse_examples(include_str!("../../prompts/search/examples/nn.toml"), "nn.toml")),
+        ("nb", memory::parse_examples(include_str!("../../prompts/search/examples/nb.toml"), "nb.toml")),
+        ("en", memory::parse_examples(include_str!("../../prompts/search/examples/en.toml"), "en.toml")),
+    ]
 }
 
-/// Finds the points that answer `question`, or declines.
-///
-/// Declines when the best score is below the calibrated threshold, or when the question carries
-/// out-of-scope signals (salary, passwords, the web site's publishing tool...) and nothing about
-/// social media. Otherwise returns up to three points, dropping those far below the best.
-pub fn search(question: &str) -> SearchOutcome {
+static MEMORY: Lazy<ExampleMemory> = Lazy::new(|| {
+    let all = builtin_examples().into_iter().flat_map(|(_, ex)| ex).collect();
+    ExampleMemory::new(all, GuidelineDoc::official())
+});
+
+static CALIBRATION: Lazy<Calibration> =
+    Lazy::new(|| Calibration::parse(include_str!("../../prompts/search/calibration.toml")));
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicSpec {
+    /// Out-of-scope signal groups of scope.toml (`oos:pay`) that point to this topic.
+    signals: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopicsFile {
+    topics: BTreeMap<String, TopicSpec>,
+}
+
+/// The topics of whom to ask: name, and the concept ids of its out-of-scope signals.
+static TOPICS: Lazy<Vec<(String, Vec<usize>)>> = Lazy::new(|| {
+    let file: TopicsFile = match toml::from_str(include_str!("../../prompts/search/topics.toml")) {
+        Ok(f) => f,
+        Err(e) => panic!("embedded search topics.toml is invalid: {e}"),
+    };
+    file.topics
+        .into_iter()
+        .map(|(name, spec)| {
+            let ids = spec
+                .signals
+                .iter()
+                .map(|s| match ENGINE.lex.concept_id(s) {
+                    Some(id) if ENGINE.lex.concepts[id].out_of_scope => id,
+                    _ => panic!("topics.toml: {s} is not an out-of-scope signal of scope.toml"),
+                })
+                .collect();
+            (name, ids)
+        })
+        .collect()
+});
+
+/// The topic names of `prompts/search/topics.toml`.
+pub fn topics() -> Vec<&'static str> {
+    TOPICS.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+/// The built-in example memory.
+pub fn builtin_memory() -> &'static ExampleMemory {
+    &MEMORY
+}
+
+/// What the concept engine makes of a question (independent of any memory).
+pub(crate) fn concept_signals(question: &str) -> ConceptSignals {
     let engine = &*ENGINE;
     let r = &engine.lex.ranking;
     let q = engine.query(capped(question));
@@ -72,24 +146,73 @@ pub fn search(question: &str) -> SearchOutcome {
     let ranked: Vec<Ranked> = engine.rank(&q).into_iter().map(|(d, s)| (d, s * damp)).collect();
     let best = ranked.first().map_or(0.0, |&(_, s)| s);
     let floor = if q.domain { r.min_score } else { r.min_score_without_domain };
-    if best < floor || (q.out_of_scope > 0.0 && !q.domain) {
-        return SearchOutcome { declined: true, results: Vec::new() };
-    }
-    let results = ranked
-        .into_iter()
-        .take_while(|&(_, s)| s >= best * r.relative_cut)
-        .take(r.max_results)
-        .map(|rk| hit(engine, rk))
+    let declined = best < floor || (q.out_of_scope > 0.0 && !q.domain);
+    let mut by_topic: Vec<(f64, &str)> = TOPICS
+        .iter()
+        .map(|(name, ids)| (ids.iter().filter_map(|c| q.terms.get(c)).sum::<f64>(), name.as_str()))
+        .filter(|&(w, _)| w > 0.0)
         .collect();
-    SearchOutcome { declined: false, results }
+    by_topic.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    ConceptSignals {
+        ranked,
+        declined,
+        best,
+        domain: q.domain,
+        out_of_scope: q.out_of_scope,
+        named: q.named,
+        topic: by_topic.first().map(|(_, t)| t.to_string()),
+    }
+}
+
+/// Both retrievers' signals for a question.
+pub(crate) fn signals(concept: ConceptSignals, question: &str, memory: &ExampleMemory) -> Signals {
+    Signals { concept, neighbours: memory.neighbours(capped(question)) }
+}
+
+fn hit(p: usize, score: f64) -> Hit {
+    Hit { id: ENGINE.id(p).to_string(), score: (score * 100.0).round() / 100.0 }
+}
+
+/// The outcome of a decision.
+pub(crate) fn outcome(d: &Decision) -> SearchOutcome {
+    let hits = |v: &[(usize, f64)]| v.iter().map(|&(p, s)| hit(p, s)).collect();
+    SearchOutcome {
+        declined: d.declined,
+        results: hits(&d.results),
+        uncertain: d.uncertain,
+        alternatives: hits(&d.alternatives),
+        topic: d.topic.clone(),
+    }
+}
+
+/// Decides with a given calibration (cross-validation fits one per fold).
+pub(crate) fn search_calibrated(question: &str, memory: &ExampleMemory, cal: &Calibration) -> SearchOutcome {
+    let sig = signals(concept_signals(question), question, memory);
+    outcome(&fusion::decide(&sig, memory, cal))
+}
+
+/// Finds the points that answer `question`, or declines, with the built-in example memory.
+pub fn search(question: &str) -> SearchOutcome {
+    search_with(question, &MEMORY)
+}
+
+/// Finds the points that answer `question` with `memory` as the example memory (the built-in
+/// one extended with a server's confirmed questions: [`ExampleMemory::with_extra`]).
+///
+/// Declines when the calibrated decline rule finds the question out of scope; otherwise returns
+/// up to three points, the points the question names by id first. When the first point does
+/// not clearly stand out, `uncertain` is set and the next candidates are in `alternatives`.
+pub fn search_with(question: &str, memory: &ExampleMemory) -> SearchOutcome {
+    search_calibrated(question, memory, &CALIBRATION)
 }
 
 /// Suggestions while a question is being typed: the last word may be incomplete and is matched
-/// as a prefix. Never declines; returns at most `limit` points, best first.
+/// as a prefix. Never declines; returns at most `limit` points, best first (concept engine
+/// only: a half-typed question has too few letters for the example memory).
 pub fn suggest(partial: &str, limit: usize) -> Vec<Hit> {
     let engine = &*ENGINE;
     let q = engine.partial_query(capped(partial));
-    engine.rank(&q).into_iter().take(limit).map(|rk| hit(engine, rk)).collect()
+    engine.rank(&q).into_iter().take(limit).map(|(d, s)| hit(d, s)).collect()
 }
 
 #[cfg(test)]

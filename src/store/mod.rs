@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod channels;
 pub mod directory;
+pub mod examples;
 pub mod jobs;
 pub mod questions;
 pub mod reports;

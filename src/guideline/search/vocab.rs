@@ -63,10 +63,6 @@ pub struct Ranking {
     /// The same for questions with no social-media concept at all: without that context the
     /// engine needs stronger evidence before it answers.
     pub min_score_without_domain: f64,
-    /// Results scoring below this share of the best are dropped.
-    pub relative_cut: f64,
-    /// At most this many results.
-    pub max_results: usize,
     /// Scores are multiplied by this once per out-of-scope signal in the question.
     pub out_of_scope_factor: f64,
     /// Added to a point the question names by id (`1.4`, `3h`): the autocomplete sends the
