@@ -28,16 +28,9 @@ impl Store {
         if !known {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO guideline_candidates (question_id, chosen_at, locale, question, point_id) \
-             SELECT id, $2, locale, question, $3 FROM guideline_questions WHERE id = $1 \
-             AND NOT EXISTS (SELECT 1 FROM guideline_candidates WHERE question_id = $1 AND point_id = $3)",
-        )
-        .bind(question_id)
-        .bind(now)
-        .bind(point_id)
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.begin().await?;
+        tx.record_candidate(question_id, point_id, now).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -60,5 +53,22 @@ impl Store {
                 point_id,
             })
             .collect())
+    }
+}
+
+impl super::tx::Tx {
+    /// Records a candidate example within a step (see [`Store::record_candidate`]).
+    pub async fn record_candidate(&mut self, question_id: i64, point_id: &str, now: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO guideline_candidates (question_id, chosen_at, locale, question, point_id) \
+             SELECT id, $2, locale, question, $3 FROM guideline_questions WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM guideline_candidates WHERE question_id = $1 AND point_id = $3)",
+        )
+        .bind(question_id)
+        .bind(now)
+        .bind(point_id)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
     }
 }
