@@ -400,7 +400,10 @@ async fn silent_approvers_are_reminded_then_escalated() {
         let to_kari = w.take_dms(KARI);
         assert!(to_kari.iter().any(|m| text(m).contains("Skriv meir om målgruppa.")));
         let summary = to_kari.last().unwrap();
+        w.take_dms(OLA);
         w.press(KARI, &button(summary, ":submit")).await;
+        let again = w.take_dms(OLA);
+        assert!(again.iter().any(|m| text(m).contains("ingen svar er endra")), "{again:?}");
         let row = db.store.channel_request(id).await.unwrap().unwrap();
         assert_eq!(
             (row.status.as_str(), row.reference.as_deref()),
@@ -578,6 +581,40 @@ async fn cancel_asks_first() {
         let o = w.press(KARI, &button(ask, ":cancel-yes")).await;
         assert!(text(message(&o)).contains("avbroten"), "{}", text(message(&o)));
         assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "cancelled", "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+/// The head can ask for changes too; the resubmission shows what changed since.
+#[tokio::test]
+async fn the_head_asks_for_changes_and_sees_what_changed() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone()).await;
+        let id = fill_in(&w).await;
+        w.press(KARI, &format!("nc:{id}:submit")).await;
+        let to_head = w.take_dms(OLA).pop().expect("the head is asked");
+        let o = w.press(OLA, &button(&to_head, "head-changes")).await;
+        let Reply::Modal(modal) = &o.reply else { panic!("a reason form") };
+        w.act(
+            OLA,
+            false,
+            Input::ModalSubmit {
+                custom_id: modal.custom_id.clone(),
+                fields: vec![("reason".into(), "Skriv tydelegare kva målet er.".into())],
+            },
+        )
+        .await;
+        assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "changes_requested", "{}", db.label);
+        let to_kari = w.take_dms(KARI);
+        assert!(to_kari.iter().any(|m| text(m).contains("Skriv tydelegare kva målet er.")));
+        // The requester changes the purpose from the summary and sends it again.
+        w.press(KARI, &format!("nc:{id}:edit:purpose")).await;
+        w.dm(KARI, "Nå fleire unge lånarar med tips om nye bøker kvar veke").await;
+        w.press(KARI, &format!("nc:{id}:submit")).await;
+        let again = w.take_dms(OLA).pop().expect("the head is asked again");
+        let t = text(&again);
+        assert!(t.contains("Endra sidan sist") && t.contains("«Formål og mål»"), "{t}");
+        assert!(!t.contains("«Eining»"), "only what changed: {t}");
         db.cleanup().await;
     }
 }

@@ -168,7 +168,7 @@ pub fn decide(status: Status, who: Who, act: Act) -> Result<Transition, Refusal>
         }
         Act::Decide(d) => {
             let (stage, allowed) = match d {
-                Decision::HeadApprove | Decision::HeadDecline => (AwaitingHead, who.head),
+                Decision::HeadApprove | Decision::HeadDecline | Decision::HeadChanges => (AwaitingHead, who.head),
                 _ => (AwaitingOfficer, who.officer),
             };
             if !allowed {
@@ -183,6 +183,7 @@ pub fn decide(status: Status, who: Who, act: Act) -> Result<Transition, Refusal>
             match d {
                 Decision::HeadApprove => to(AwaitingOfficer),
                 Decision::HeadDecline => to(Declined),
+                Decision::HeadChanges => to(ChangesRequested),
                 Decision::OfficerApprove => to(Approved),
                 Decision::OfficerReject => to(Rejected),
                 Decision::OfficerChanges => to(ChangesRequested),
@@ -241,14 +242,17 @@ mod tests {
             Act::Answer => Ok(status),
             Act::Cancel => Ok(Cancelled),
             Act::Submit => Ok(AwaitingHead),
-            Act::Decide(Decision::HeadApprove) | Act::Decide(Decision::HeadDecline) if !who.head => {
+            Act::Decide(Decision::HeadApprove | Decision::HeadDecline | Decision::HeadChanges) if !who.head => {
                 Err(Refusal::NotYourDecision)
             }
-            Act::Decide(Decision::HeadApprove) | Act::Decide(Decision::HeadDecline) if status != AwaitingHead => {
+            Act::Decide(Decision::HeadApprove | Decision::HeadDecline | Decision::HeadChanges)
+                if status != AwaitingHead =>
+            {
                 Err(Refusal::AlreadyDecided)
             }
             Act::Decide(Decision::HeadApprove) => Ok(AwaitingOfficer),
             Act::Decide(Decision::HeadDecline) => Ok(Declined),
+            Act::Decide(Decision::HeadChanges) => Ok(ChangesRequested),
             Act::Decide(_) if !who.officer => Err(Refusal::NotYourDecision),
             Act::Decide(_) if status != AwaitingOfficer => Err(Refusal::AlreadyDecided),
             Act::Decide(_) if who.requester => Err(Refusal::OwnRequest),
@@ -277,7 +281,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 10 * 6 * 11);
+        assert_eq!(cases, 10 * 6 * 12);
     }
 
     #[test]

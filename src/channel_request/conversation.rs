@@ -75,6 +75,9 @@ pub struct Conversation {
     pub back_to_summary: bool,
     /// A follow-up inside the current step that waits for text.
     pub pending: Option<Pending>,
+    /// The answers as they were when an approver asked for changes: a resubmission shows what
+    /// changed since.
+    pub decided_answers: Option<BTreeMap<String, Answer>>,
 }
 
 /// Everything the user can do.
@@ -147,6 +150,13 @@ enum StepResult {
 }
 
 impl Conversation {
+    /// The steps whose answers differ from those an approver saw when asking for changes, in
+    /// the script's order (empty before any such request).
+    pub fn changed_since_decision<'s>(&self, script: &'s Script) -> Vec<&'s str> {
+        let Some(before) = &self.decided_answers else { return Vec::new() };
+        script.steps.iter().filter(|s| before.get(&s.id) != self.answers.get(&s.id)).map(|s| s.id.as_str()).collect()
+    }
+
     /// A new conversation at the first step of the `/new-channel` script.
     pub fn start() -> Conversation {
         Conversation { step: Script::new_channel().steps.first().map(|s| s.id.clone()), ..Conversation::default() }
@@ -1199,6 +1209,7 @@ mod tests {
                             answers: answers.clone(),
                             back_to_summary,
                             pending: pending.clone(),
+                            decided_answers: None,
                         });
                     }
                 }

@@ -76,6 +76,11 @@ pub(super) fn approval_message(
                 t(locale, "channel-flow.decline", &[]),
                 ButtonStyle::Danger,
             ),
+            Component::button(
+                RequestId::Approval { request: id, decision: Decision::HeadChanges }.format(),
+                t(locale, "channel-flow.ask-changes", &[]),
+                ButtonStyle::Secondary,
+            ),
         ]
     } else {
         vec![
@@ -241,9 +246,10 @@ pub async fn approval_component(cx: &Ctx<'_>, actor: &Actor, id: i64, decision: 
     match decision {
         Decision::HeadApprove => head_approve(cx, actor, row, transition).await,
         Decision::OfficerApprove => officer_approve(cx, actor, row, transition).await,
-        Decision::HeadDecline | Decision::OfficerReject | Decision::OfficerChanges => {
+        Decision::HeadDecline | Decision::HeadChanges | Decision::OfficerReject | Decision::OfficerChanges => {
             let title_key = match decision {
                 Decision::HeadDecline => "channel-flow.modal-head-decline",
+                Decision::HeadChanges => "channel-flow.modal-off-changes",
                 Decision::OfficerReject => "channel-flow.modal-off-reject",
                 _ => "channel-flow.modal-off-changes",
             };
@@ -287,7 +293,7 @@ pub(super) async fn head_approve(
     to: Transition,
 ) -> HandlerResult<Outcome> {
     let conv = conversation_of(&row)?;
-    let mut effects = to_officers(cx, &row, &conv, None).await?;
+    let mut effects = to_officers(cx, &row, &conv, changed_note(&conv, Locale::Nn)).await?;
     let req_locale = cx.store.locale_of(row.requester_id).await?;
     effects.push(Effect::dm(
         row.requester_id,
@@ -362,7 +368,7 @@ pub async fn reason_submitted(
     let (action, told_key, you_key) = match decision {
         Decision::HeadDecline => ("head-declined", "channel-flow.told-declined", "channel-flow.you-declined"),
         Decision::OfficerReject => ("rejected", "channel-flow.told-rejected", "channel-flow.officer-rejected"),
-        Decision::OfficerChanges => {
+        Decision::OfficerChanges | Decision::HeadChanges => {
             ("changes-requested", "channel-flow.told-changes", "channel-flow.officer-asked-changes")
         }
         _ => return Err(UserError::new("common.expired").into()),
@@ -370,9 +376,11 @@ pub async fn reason_submitted(
     let mut conv = conversation_of(&row)?;
     let json;
     let mut change = RequestChange { status: Some(status), ..RequestChange::default() };
-    if decision == Decision::OfficerChanges {
-        // Back to the summary, where every answer can be changed before submitting again.
+    if matches!(decision, Decision::OfficerChanges | Decision::HeadChanges) {
+        // Back to the summary, where every answer can be changed before submitting again; what
+        // the approver saw is kept, so the resubmission shows what changed.
         conv.step = None;
+        conv.decided_answers = Some(conv.answers.clone());
         json = serde_json::to_string(&conv).map_err(anyhow::Error::from)?;
         change.conversation = Some(&json);
     } else {
@@ -392,7 +400,7 @@ pub async fn reason_submitted(
         content.push_str("\n\n");
         content.push_str(&t(req_locale, next, &[]));
     }
-    if decision == Decision::OfficerChanges {
+    if matches!(decision, Decision::OfficerChanges | Decision::HeadChanges) {
         effects.push(Effect::dm(row.requester_id, render(script(), &conv, req_locale, row.id)));
     } else if decision == Decision::OfficerReject {
         if let Some(head) = row.head_id {
@@ -407,7 +415,7 @@ pub async fn reason_submitted(
     }
     step.tx.log_channel_event(row.id, now, actor.user_id, action, &reason).await?;
     cancel_approval(&mut step, row.id).await?;
-    if decision == Decision::OfficerChanges {
+    if matches!(decision, Decision::OfficerChanges | Decision::HeadChanges) {
         schedule_idle(&mut step, row.id).await?;
     }
     let outcome = step

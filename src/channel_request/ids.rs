@@ -42,6 +42,8 @@ pub enum Action {
 pub enum Decision {
     HeadApprove,
     HeadDecline,
+    /// The head sends the request back for changes, as the officers can.
+    HeadChanges,
     OfficerApprove,
     OfficerReject,
     OfficerChanges,
@@ -49,9 +51,10 @@ pub enum Decision {
 
 impl Decision {
     /// Every decision.
-    pub const ALL: [Decision; 5] = [
+    pub const ALL: [Decision; 6] = [
         Decision::HeadApprove,
         Decision::HeadDecline,
+        Decision::HeadChanges,
         Decision::OfficerApprove,
         Decision::OfficerReject,
         Decision::OfficerChanges,
@@ -62,6 +65,7 @@ impl Decision {
         match self {
             Decision::HeadApprove => "head-approve",
             Decision::HeadDecline => "head-decline",
+            Decision::HeadChanges => "head-changes",
             Decision::OfficerApprove => "off-approve",
             Decision::OfficerReject => "off-reject",
             Decision::OfficerChanges => "off-changes",

@@ -376,7 +376,8 @@ pub(super) async fn submit(
         version: row.version + 1,
         ..row
     };
-    let effects = vec![Effect::dm(head, approval_message(&row, &next, head_locale, "head", None))
+    let changed = changed_note(&next, head_locale);
+    let effects = vec![Effect::dm(head, approval_message(&row, &next, head_locale, "head", changed))
         .on_failure(format!("nc:head-dm-failed:{}", row.id))];
     let text = t(locale, "channel-flow.submitted", &[("reference", &reference), ("head", &format!("<@{head}>"))]);
     let reply = if from_button { Reply::Update(Message::text(text)) } else { Reply::Message(Message::text(text)) };
@@ -483,4 +484,17 @@ pub async fn delivery_failed(cx: &Ctx<'_>, hook: &str) -> HandlerResult<Outcome>
         }
         _ => Ok(Outcome::reply(Reply::Nothing)),
     }
+}
+
+/// After changes were asked for: which answers changed since, by their names in the summary.
+pub(super) fn changed_note(conv: &Conversation, locale: Locale) -> Option<String> {
+    conv.decided_answers.as_ref()?;
+    let names: Vec<String> = conv
+        .changed_since_decision(script())
+        .into_iter()
+        .filter_map(|id| script().step(id))
+        .map(|s| format!("«{}»", s.label.get(locale)))
+        .collect();
+    let key = if names.is_empty() { "channel-flow.resubmitted-unchanged" } else { "channel-flow.resubmitted-changed" };
+    Some(t(locale, key, &[("fields", &names.join(", "))]))
 }

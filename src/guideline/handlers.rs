@@ -280,11 +280,14 @@ fn did_you_mean(locale: Locale, question: i64, alternatives: &[search::Hit]) -> 
 /// The line that names whom to ask about a declined question of `topic` (see
 /// `prompts/search/topics.toml`); a topic without a line of its own names nobody.
 fn ask_line(locale: Locale, topic: Option<&str>) -> String {
-    let key = match topic {
-        Some(t) if search::topics().contains(&t) => format!("guideline.ask-{t}"),
-        _ => "guideline.ask-nobody".to_string(),
+    let key = match topic.filter(|t| search::topics().contains(t)) {
+        Some("personnel") => "guideline.ask-personnel",
+        Some("it") => "guideline.ask-it",
+        Some("website") => "guideline.ask-website",
+        Some("guideline") => "guideline.ask-guideline",
+        _ => "guideline.ask-nobody",
     };
-    t(locale, &key, &[])
+    t(locale, key, &[])
 }
 
 /// The plain "nothing fits" answer: the sections and whom to ask, by the question's topic
