@@ -359,6 +359,9 @@ async fn silent_approvers_are_reminded_then_escalated() {
         let row = db.store.channel_request(id).await.unwrap().unwrap();
         assert_eq!((row.status.as_str(), row.escalated), ("awaiting_officer", true));
         let escalated_on = somebot::clock::format_date(somebot::clock::Clock::now_ms(&w.clock));
+        // The escalation that ran is done; the officers' own escalation is the one left.
+        assert_eq!(db.store.open_timers("nc.escalate", id).await.unwrap().len(), 1, "{}", db.label);
+        assert_eq!(db.store.open_timers("nc.approval-remind", id).await.unwrap().len(), 1);
         let to_officer = w.take_dms(INGRID).pop().expect("escalated to the officers");
         assert!(text(&to_officer).contains("ikkje svart"));
         assert!(!text(&to_officer).contains("har avklart"), "the head cleared nothing: {}", text(&to_officer));

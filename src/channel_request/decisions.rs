@@ -23,11 +23,10 @@ use super::workflow::*;
 
 pub(super) async fn schedule_approval(step: &mut Step<'_>, id: i64) -> HandlerResult<()> {
     let now = step.now();
-    cancel_approval(step, id).await?;
     let remind = add_working_days(now, step.timings().approval_reminder_working_days);
     let escalate = add_working_days(remind, step.timings().approval_escalation_working_days);
-    step.tx.schedule(timers::APPROVAL_REMIND, id, remind, now).await?;
-    step.tx.schedule(timers::ESCALATE, id, escalate, now).await?;
+    step.tx.reschedule(timers::APPROVAL_REMIND, id, remind, now).await?;
+    step.tx.reschedule(timers::ESCALATE, id, escalate, now).await?;
     Ok(())
 }
 

@@ -118,9 +118,8 @@ pub(super) fn open_in_dm(actor: &Actor, id: i64, conv: &Conversation) -> Outcome
 pub(super) async fn schedule_idle(step: &mut Step<'_>, id: i64) -> HandlerResult<()> {
     let now = step.now();
     let (remind, expire) = (step.timings().conversation_reminder_ms, step.timings().conversation_expiry_ms);
-    cancel_idle(step, id).await?;
-    step.tx.schedule(timers::REMIND, id, now + remind, now).await?;
-    step.tx.schedule(timers::EXPIRE, id, now + expire, now).await?;
+    step.tx.reschedule(timers::REMIND, id, now + remind, now).await?;
+    step.tx.reschedule(timers::EXPIRE, id, now + expire, now).await?;
     Ok(())
 }
 

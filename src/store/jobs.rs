@@ -289,6 +289,27 @@ impl super::tx::Tx {
         Ok(id)
     }
 
+    /// Moves the open timer of a kind for a subject to `due_at`, or schedules one when there is
+    /// none: the same as cancelling and scheduling, in one statement when the timer exists
+    /// (the common case: every answer in a conversation moves its reminder). A timer whose
+    /// handler runs right now (claimed) is left to finish; a new one is scheduled beside it.
+    pub async fn reschedule(&mut self, kind: &str, subject_id: i64, due_at: i64, now: i64) -> sqlx::Result<()> {
+        let moved = sqlx::query(
+            "UPDATE timers SET due_at = $1, attempts = 0, last_error = NULL \
+             WHERE kind = $2 AND subject_id = $3 AND done_at IS NULL AND locked_until <= $4",
+        )
+        .bind(due_at)
+        .bind(kind)
+        .bind(subject_id)
+        .bind(now)
+        .execute(self.conn()?)
+        .await?;
+        if moved.rows_affected() == 0 {
+            self.schedule(kind, subject_id, due_at, now).await?;
+        }
+        Ok(())
+    }
+
     /// Cancels the open timers of a kind for a subject; returns how many.
     pub async fn cancel_timers(&mut self, kind: &str, subject_id: i64, now: i64) -> sqlx::Result<u64> {
         let done =
