@@ -131,7 +131,7 @@ async fn only_the_addressed_people_act() {
         // The foreign admin manages another server, not this one.
         t.only("setup", &[ADMIN, FOREIGN], true, input, settings).await;
     }
-    assert_eq!(store.manager_of(Some(G), KARI).await.unwrap().map(|m| m.1), Some(MARI));
+    assert_eq!(store.manager_of(G, KARI).await.unwrap().map(|m| m.1), Some(MARI));
 
     // A channel request, submitted to the head.
     let o = t.run(KARI, true, cmd("new-channel", &[], vec![])).await;

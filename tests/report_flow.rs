@@ -370,6 +370,9 @@ async fn an_undeliverable_or_unacknowledged_report_goes_to_an_alternate() {
         let per = w.take_dms(PER);
         assert!(all_text(&per).contains(SECRET), "{per:?}");
         assert!(all_text(&w.take_dms(KARI)).contains(&format!("<@{PER}>")));
+        // The manager who missed the 24 hours is told kindly that it moved on.
+        let o = w.press(OLA, &format!("rt:{id2}:ack"), &[]).await;
+        assert!(text(message(&o)).contains("send vidare"), "{}", text(message(&o)));
         // No further alternate: after another day the reporter is told to reach out another way.
         w.tick(25 * HOUR).await;
         assert!(w.take_dms(KARI).iter().any(|m| text(m).contains("annan måte")));
@@ -685,6 +688,42 @@ async fn a_deleted_report_is_not_delivered_later() {
             .await
             .unwrap();
         assert_eq!(kept, 0, "nothing of it waits in the outbox");
+        db.cleanup().await;
+    }
+}
+
+/// Access ends with its reason: a recipient who left the server can no longer act on the
+/// report; in a DM the reporter's own server's register is used, never another server's.
+#[tokio::test]
+async fn a_recipient_who_left_has_no_access_and_a_dm_uses_the_reporters_server() {
+    for db in dbs::all().await {
+        let w = World::new(db.store.clone(), true).await;
+        let (id, _) = w.draft().await;
+        w.press(KARI, &format!("rt:{id}:send"), &[]).await;
+        assert_eq!(w.take_dms(OLA).len(), 1);
+        w.app.member_left(G, OLA).await;
+        let o = w.press(OLA, &format!("rt:{id}:export"), &[]).await;
+        assert!(text(message(&o)).contains("ikkje til deg"), "{}: {}", db.label, text(message(&o)));
+        assert!(w.take_dms(OLA).is_empty(), "no export for someone who left");
+        // Another server's admin names themselves Kari's manager there: a report Kari starts in
+        // a DM still uses her own server's register.
+        let other = Member {
+            guild_id: G + 1,
+            user_id: INGRID,
+            username: "ingrid".into(),
+            display_name: "Ingrid".into(),
+            roles: vec![],
+            is_bot: false,
+            present: true,
+        };
+        w.app.members_seen(&[other]).await;
+        let mut tx = w.app.store.begin().await.unwrap();
+        tx.set_manager(G + 1, KARI, INGRID, INGRID, START).await.unwrap();
+        tx.commit().await.unwrap();
+        let o = w.act(KARI, false, cmd("report-threat", &[], vec![])).await;
+        let report: i64 = button(message(&o), ":write").split(':').nth(1).unwrap().parse().unwrap();
+        let row = w.app.store.report(report).await.unwrap().unwrap();
+        assert_eq!((row.guild_id, row.manager_id), (Some(G), None), "{}: not the other server's register", db.label);
         db.cleanup().await;
     }
 }

@@ -156,18 +156,16 @@ impl Store {
         Ok(rows.into_iter().map(|r| ReportMessage { at: r.0, author_id: id::from_db(r.1), body: r.2 }).collect())
     }
 
-    /// An employee's line manager in a server, or in any server when `guild_id` is `None`;
-    /// returns `(guild, manager)`.
-    pub async fn manager_of(&self, guild_id: Option<u64>, employee: u64) -> sqlx::Result<Option<(u64, u64)>> {
-        let r: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT guild_id, manager_id FROM org_managers WHERE employee_id = $1 AND ($2 IS NULL OR guild_id = $2) \
-             ORDER BY updated_at DESC LIMIT 1",
-        )
-        .bind(id::to_db(employee))
-        .bind(guild_id.map(id::to_db))
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(r.map(|(g, m)| (id::from_db(g), id::from_db(m))))
+    /// An employee's line manager in one server's register (never another server's: each
+    /// server's admins keep their own); returns `(guild, manager)`.
+    pub async fn manager_of(&self, guild_id: u64, employee: u64) -> sqlx::Result<Option<(u64, u64)>> {
+        let r: Option<(i64,)> =
+            sqlx::query_as("SELECT manager_id FROM org_managers WHERE employee_id = $1 AND guild_id = $2")
+                .bind(id::to_db(employee))
+                .bind(id::to_db(guild_id))
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(r.map(|(m,)| (guild_id, id::from_db(m))))
     }
 
     /// A server's register: `(employee, manager)` pairs.
@@ -191,14 +189,15 @@ impl Store {
         Ok(rows.into_iter().map(|r| id::from_db(r.0)).collect())
     }
 
-    /// The first server the bot knows a user from (for reports started in a DM).
-    pub async fn a_guild_of(&self, user_id: u64) -> sqlx::Result<Option<u64>> {
-        let r: Option<(i64,)> =
-            sqlx::query_as("SELECT guild_id FROM members WHERE user_id = $1 AND present = 1 ORDER BY guild_id LIMIT 1")
+    /// The servers a user is a present member of, as the bot knows them (for reports started
+    /// in a DM).
+    pub async fn guilds_of(&self, user_id: u64) -> sqlx::Result<Vec<u64>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT guild_id FROM members WHERE user_id = $1 AND present = 1 ORDER BY guild_id")
                 .bind(id::to_db(user_id))
-                .fetch_optional(self.pool())
+                .fetch_all(self.pool())
                 .await?;
-        Ok(r.map(|r| id::from_db(r.0)))
+        Ok(rows.into_iter().map(|r| id::from_db(r.0)).collect())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use tracing::info;
 
-use crate::core::errors::HandlerResult;
+use crate::core::errors::{HandlerResult, UserError};
 use crate::core::ids::CustomId;
 use crate::core::reply::{clip, limits};
 use crate::core::{
@@ -46,9 +46,19 @@ pub async fn command(cx: &Ctx<'_>, actor: &Actor, cmd: &CommandInput) -> Handler
         }
         _ => None,
     };
-    let (guild, manager) = match cx.store.manager_of(actor.guild_id, actor.user_id).await? {
-        Some((g, m)) => (Some(g), Some(m)),
-        None => (actor.guild_id.or(cx.store.a_guild_of(actor.user_id).await?), None),
+    // The register is that of the server the report is started in; in a DM, that of the one
+    // server the reporter belongs to (with several, the reporter starts it in the right one).
+    let guild = match actor.guild_id {
+        Some(g) => Some(g),
+        None => match cx.store.guilds_of(actor.user_id).await?.as_slice() {
+            [] => None,
+            [g] => Some(*g),
+            _ => return Err(UserError::new("report.which-server").into()),
+        },
+    };
+    let manager = match guild {
+        Some(g) => cx.store.manager_of(g, actor.user_id).await?.map(|(_, m)| m),
+        None => None,
     };
     // Nobody is told that this person opened the form: its timing alone would say who is
     // thinking of reporting. Admins see the register's gaps in `/setup managers`.

@@ -52,15 +52,40 @@ pub(super) fn mention(user: u64) -> String {
     format!("<@{user}>")
 }
 
+/// Whether `user` had the report delivered to them (not a DM that failed) before it moved on.
+async fn was_recipient(cx: &Ctx<'_>, row: &ReportRow, user: u64) -> HandlerResult<bool> {
+    let user = user.to_string();
+    let events = cx.store.report_events(row.id).await?;
+    let is = |action: &str| events.iter().any(|e| e.action == action && e.detail == user);
+    Ok(is("delivered-to") && !is("dm-failed"))
+}
+
 /// Asks the rules ([`decide`]) whether `actor` may do `asked` to the report. A refusal is
 /// explained; an outsider's attempt is logged (ids only) and recorded in a step of its own, and
 /// they learn nothing about the report.
 pub(super) async fn allow(cx: &Ctx<'_>, actor: &Actor, row: &ReportRow, asked: Asked) -> HandlerResult<Allowed> {
     let status = Status::parse(&row.status)
         .ok_or_else(|| anyhow::anyhow!("report {} has an unknown status {:?}", row.id, row.status))?;
-    let who = Who::of(actor.user_id, row.reporter_id, row.recipient_id, status);
+    let mut who = Who::of(actor.user_id, row.reporter_id, row.recipient_id, status);
+    if who == Who::Recipient {
+        // Access ends with its reason: a recipient who has left the server has none.
+        if let Some(g) = row.guild_id {
+            if cx.store.member(g, actor.user_id).await?.is_some_and(|m| !m.present) {
+                who = Who::Other;
+            }
+        }
+    }
     match decide(status, who, asked) {
         Ok(allowed) => Ok(allowed),
+        Err(Refusal::NotYours)
+            if who == Who::Other
+                && row.recipient_id != Some(actor.user_id)
+                && was_recipient(cx, row, actor.user_id).await? =>
+        {
+            // An earlier recipient (the report moved on when they did not answer in time) is
+            // told so kindly; they keep nothing of it.
+            Err(UserError::new("report.moved-on").arg("reference", reference(row)).into())
+        }
         Err(Refusal::NotYours) => {
             warn!(report = row.id, user = actor.user_id, action = asked.word(), "refused access to a threat report");
             let mut step = cx.step().await?;
@@ -201,7 +226,11 @@ pub async fn modal(
             if row.recipient_id.is_none() {
                 change.recipient_id = row.manager_id;
             }
-            let (guild_manager, recipient_default) = match cx.store.manager_of(row.guild_id, row.reporter_id).await? {
+            let registered = match row.guild_id {
+                Some(g) => cx.store.manager_of(g, row.reporter_id).await?,
+                None => None,
+            };
+            let (guild_manager, recipient_default) = match registered {
                 Some((_, m)) => (Some(m), Some(m)),
                 None => (None, None),
             };
