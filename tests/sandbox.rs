@@ -137,7 +137,7 @@ async fn a_threat_report_reaches_the_manager_and_nobody_else() {
     assert!(manager.contains("Ein forelder truga meg"), "{manager}");
     let ack = say(&mut sb, "1").await;
     assert!(ack.contains("stadfesta motteken"), "{ack}");
-    assert!(say(&mut sb, ":as kari").await.contains("har fått meldinga di"));
+    assert!(say(&mut sb, ":as kari").await.contains("har stadfesta at meldinga di"));
     say(&mut sb, ":as ingrid").await;
     let others = say(&mut sb, "/reports").await;
     assert!(!others.contains("truga"), "someone else sees nothing: {others}");
