@@ -84,7 +84,7 @@ async fn a_channel_request_is_approved_by_switching_people() {
     submit_request(&mut sb).await;
 
     let head = say(&mut sb, ":as ola").await;
-    assert!(head.contains("Godkjenn") && head.contains("Avslå"), "{head}");
+    assert!(head.contains("Avklar og send vidare") && head.contains("Avslå"), "{head}");
     let approved = say(&mut sb, "1").await;
     assert!(approved.contains("vidare til informasjonskonsulenten"), "{approved}");
     assert!(approved.contains("posted in #godkjenning"), "the review channel gets it: {approved}");
@@ -95,7 +95,7 @@ async fn a_channel_request_is_approved_by_switching_people() {
     let officer = say(&mut sb, ":as ingrid").await;
     assert!(officer.contains("#godkjenning") && officer.contains("Be om endringar"), "{officer}");
     let done = say(&mut sb, "1").await;
-    assert!(done.contains("godkjende søknaden"), "{done}");
+    assert!(done.contains("har godkjent søknaden"), "{done}");
     let list = say(&mut sb, "/channels list").await;
     assert!(list.contains("KANAL-") && list.contains("Volda bibliotek"), "{list}");
     let kari = say(&mut sb, ":as kari").await;
@@ -137,7 +137,7 @@ async fn a_threat_report_reaches_the_manager_and_nobody_else() {
     assert!(manager.contains("Ein forelder truga meg"), "{manager}");
     let ack = say(&mut sb, "1").await;
     assert!(ack.contains("stadfesta motteken"), "{ack}");
-    assert!(say(&mut sb, ":as kari").await.contains("har fått meldinga di"));
+    assert!(say(&mut sb, ":as kari").await.contains("har stadfesta at meldinga di"));
     say(&mut sb, ":as ingrid").await;
     let others = say(&mut sb, "/reports").await;
     assert!(!others.contains("truga"), "someone else sees nothing: {others}");
@@ -170,7 +170,7 @@ async fn labels_say_what_happened_and_where() {
     let officer = say(&mut sb, ":as ingrid").await;
     assert!(officer.contains("── new in #godkjenning (the review channel) ──"), "{officer}");
     let done = say(&mut sb, "1").await;
-    assert!(done.contains("── edited in #godkjenning ──") && done.contains("godkjende søknaden"), "{done}");
+    assert!(done.contains("── edited in #godkjenning ──") && done.contains("har godkjent søknaden"), "{done}");
     assert!(!done.contains("posted in"), "the decision edits the review post, it posts nothing: {done}");
     // A command's public answer is posted where the command was typed.
     let out = say(&mut sb, "/guideline private-profile point:3h").await;

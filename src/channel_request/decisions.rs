@@ -67,7 +67,7 @@ pub(super) fn approval_message(
         vec![
             Component::button(
                 RequestId::Approval { request: id, decision: Decision::HeadApprove }.format(),
-                t(locale, "channel-flow.approve", &[]),
+                t(locale, "channel-flow.head-approve", &[]),
                 ButtonStyle::Success,
             ),
             Component::button(

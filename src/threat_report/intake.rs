@@ -153,13 +153,6 @@ pub(super) async fn preview(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> Ha
         None => Vec::new(),
     };
     let mut components = Vec::new();
-    let text = match row.recipient_id {
-        Some(r) => {
-            let key = if row.manager_id == Some(r) { "report.goes-to-manager" } else { "report.goes-to-alternate" };
-            t(locale, key, &[("recipient", &mention(r))])
-        }
-        None => t(locale, "report.no-manager", &[]),
-    };
     let mut options: Vec<SelectOption> = Vec::new();
     if let Some(m) = row.manager_id {
         options.push(SelectOption {
@@ -177,6 +170,18 @@ pub(super) async fn preview(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> Ha
             default: row.recipient_id == Some(*a),
         });
     }
+    // «vel ein annan mottakar under» only when the menu of other recipients follows.
+    let menu = options.len() > 1 || (row.manager_id.is_none() && !options.is_empty());
+    let text = match row.recipient_id {
+        Some(r) if row.manager_id == Some(r) && !menu => {
+            t(locale, "report.goes-to-manager-only", &[("recipient", &mention(r))])
+        }
+        Some(r) => {
+            let key = if row.manager_id == Some(r) { "report.goes-to-manager" } else { "report.goes-to-alternate" };
+            t(locale, key, &[("recipient", &mention(r))])
+        }
+        None => t(locale, "report.no-manager", &[]),
+    };
     if row.manager_id.is_none() {
         components.push(vec![Component::UserSelect {
             custom_id: ids::button(id, Action::Pick),
@@ -185,7 +190,7 @@ pub(super) async fn preview(cx: &Ctx<'_>, row: &ReportRow, locale: Locale) -> Ha
             max_values: 1,
         }]);
     }
-    if options.len() > 1 || (row.manager_id.is_none() && !options.is_empty()) {
+    if menu {
         components.push(vec![Component::StringSelect {
             custom_id: ids::button(id, Action::Alternate),
             placeholder: Some(clip(&t(locale, "report.choose-alternate", &[]), limits::SELECT_PLACEHOLDER)),

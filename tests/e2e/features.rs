@@ -261,7 +261,7 @@ async fn a_channel_request_runs_through_discord_with_a_restart_in_the_middle() {
     let approve_officer = custom_ids(second.json().unwrap()).into_iter().find(|c| c.ends_with("off-approve")).unwrap();
     let ir = s.button(ids::COMMS_OFFICER, &approve_officer, None).await;
     let data = callback_data(&s.callback_for(&ir, WAIT).await, 7);
-    assert!(data["content"].as_str().unwrap().contains("godkjende"), "{data}");
+    assert!(data["content"].as_str().unwrap().contains("har godkjent"), "{data}");
     // A second click on the message as it was (a double click, or another officer at the same
     // moment) changes nothing.
     let ir = s.button(ids::COMMS_OFFICER, &approve_officer, second.response.clone()).await;
