@@ -31,6 +31,18 @@ impl OrgSettings {
     }
 }
 
+/// Whether a user is a communications officer of a server: holds its communications role (from
+/// the member directory, which also works for clicks in a DM, where Discord sends no roles).
+pub async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> HandlerResult<bool> {
+    let Some(role) = OrgSettings::load(cx.store, guild).await?.communications_role else {
+        return Ok(false);
+    };
+    if actor.guild_id == Some(guild) && actor.role_ids.contains(&role) {
+        return Ok(true);
+    }
+    Ok(cx.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
+}
+
 /// Checks that the actor may change the setup: in a server, with Manage Server.
 pub fn require_admin(actor: &Actor) -> HandlerResult<u64> {
     let guild = actor.guild_id.ok_or_else(|| UserError::new("common.guild-only"))?;
