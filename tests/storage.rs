@@ -31,6 +31,7 @@ async fn candidate_examples_keep_question_and_point_once() {
                 point_ids: vec!["3e".into(), "3b".into()],
                 declined: false,
                 vote: 0,
+                guild_id: Some(7),
             }],
         )
         .await
@@ -73,6 +74,7 @@ async fn questions_votes_and_gaps_round_trip() {
                 point_ids: point_ids.to_vec(),
                 declined,
                 vote: 0,
+                guild_id: None,
             };
         s.write_records(
             &[(12, somebot::i18n::Locale::En, 1_000)],

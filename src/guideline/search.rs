@@ -206,6 +206,49 @@ pub fn search_with(question: &str, memory: &ExampleMemory) -> SearchOutcome {
     search_calibrated(question, memory, &CALIBRATION)
 }
 
+/// Built memories of servers' confirmed examples, by a fingerprint of those examples (see
+/// [`search_with_examples`]); the few most recently built are kept.
+static SERVER_MEMORIES: Lazy<std::sync::Mutex<Vec<KeptMemory>>> = Lazy::new(|| std::sync::Mutex::new(Vec::new()));
+
+/// A built server memory and the fingerprint of its extra examples.
+type KeptMemory = (u64, std::sync::Arc<ExampleMemory>);
+
+/// How many server memories are kept built.
+const KEPT_MEMORIES: usize = 8;
+
+/// Finds the points that answer `question` with the built-in memory plus `extra` examples (a
+/// server's questions its officers confirmed in `/guideline review`). The extended memory is
+/// built once per set of examples and kept, keyed by their content: a confirmation changes the
+/// key, so the next question searches a memory that includes it, and no write needs to tell
+/// this cache. Without extra examples this is [`search`].
+pub fn search_with_examples(question: &str, extra: &[Example]) -> SearchOutcome {
+    if extra.is_empty() {
+        return search(question);
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    extra.hash(&mut h);
+    let key = h.finish();
+    let found = {
+        let kept = SERVER_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter().find(|(k, _)| *k == key).map(|(_, m)| m.clone())
+    };
+    let memory = match found {
+        Some(m) => m,
+        None => {
+            let m = std::sync::Arc::new(MEMORY.with_extra(extra));
+            let mut kept = SERVER_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+            kept.retain(|(k, _)| *k != key);
+            if kept.len() >= KEPT_MEMORIES {
+                kept.remove(0);
+            }
+            kept.push((key, m.clone()));
+            m
+        }
+    };
+    search_with(question, &memory)
+}
+
 /// Suggestions while a question is being typed: the last word may be incomplete and is matched
 /// as a prefix. Never declines; returns at most `limit` points, best first (concept engine
 /// only: a half-typed question has too few letters for the example memory).
