@@ -246,7 +246,30 @@ pub fn search_with_examples(question: &str, extra: &[Example]) -> SearchOutcome 
             m
         }
     };
-    search_with(question, &memory)
+    let mut out = search_with(question, &memory);
+    // The officers' word on this very question is final: asked again (the same words, whatever
+    // the case, accents or punctuation), it gets the points they confirmed first, or is
+    // declined when they marked it out of scope. One example among thousands only sways the
+    // fused vote; it need not carry it.
+    let asked = text::words(capped(question));
+    if let Some(ex) = extra.iter().rev().find(|e| !asked.is_empty() && text::words(capped(&e.text)) == asked) {
+        let topic = out.topic.clone();
+        if ex.points.is_empty() {
+            return SearchOutcome {
+                declined: true,
+                results: Vec::new(),
+                uncertain: false,
+                alternatives: Vec::new(),
+                topic,
+            };
+        }
+        let score = out.results.first().map_or(1.0, |h| h.score);
+        let mut results: Vec<Hit> = ex.points.iter().map(|p| Hit { id: p.clone(), score }).collect();
+        results.extend(out.results.into_iter().filter(|h| !ex.points.contains(&h.id)));
+        results.truncate(3.max(ex.points.len()));
+        out = SearchOutcome { declined: false, results, uncertain: false, alternatives: Vec::new(), topic: None };
+    }
+    out
 }
 
 /// Suggestions while a question is being typed: the last word may be incomplete and is matched
@@ -371,6 +394,33 @@ mod tests {
         }
         // Numbers that are not point ids are just numbers.
         assert!(search("17. mai 2.5 4b").declined);
+    }
+
+    #[test]
+    fn a_servers_examples_join_its_memory_and_a_change_is_seen_at_once() {
+        let q = "Kan eg bruke namnet til ein brukar i eit innlegg?";
+        assert_eq!(search_with_examples(q, &[]), search(q));
+        let first = |extra: &[Example]| search_with_examples(q, extra).results.first().map(|h| h.id.clone());
+        let before = first(&[]).expect("answered");
+        let taught = if before == "1.4" { "2i" } else { "1.4" };
+        let mut extra = vec![Example::answered_by(q, &[taught])];
+        assert_eq!(first(&extra).as_deref(), Some(taught));
+        // The same set again is served from the kept memory, with the same answer.
+        assert_eq!(first(&extra).as_deref(), Some(taught));
+        // The officers change their mind: the new set is a new memory, not the kept one.
+        let other = if taught == "2i" { "1.4" } else { "2i" };
+        extra[0] = Example::answered_by(q, &[other]);
+        assert_eq!(first(&extra).as_deref(), Some(other));
+        // Marked out of scope, it is declined.
+        extra[0] = Example::out_of_scope(q, None);
+        assert!(search_with_examples(q, &extra).declined);
+        // Another server's set does not leak into the built-in search.
+        assert_eq!(first(&[]), Some(before));
+        // A question like the taught one, in other words, is swayed by it through the memory.
+        let like = "Kan eg skrive namnet til ein brukar i eit innlegg på Facebook?";
+        let top = |extra: &[Example]| search_with_examples(like, extra).results[0].id.clone();
+        assert_ne!(top(&[]), "1.4");
+        assert_eq!(top(&[Example::answered_by(q, &["1.4"])]), "1.4");
     }
 
     #[test]
