@@ -206,12 +206,27 @@ pub fn search_with(question: &str, memory: &ExampleMemory) -> SearchOutcome {
     search_calibrated(question, memory, &CALIBRATION)
 }
 
-/// Built memories of servers' confirmed examples, by a fingerprint of those examples (see
-/// [`search_with_examples`]); the few most recently built are kept.
+/// A server's memory: the built-in one with its confirmed examples, and those examples by
+/// their words (see [`search_with_examples`]).
+#[derive(Debug)]
+struct ServerMemory {
+    memory: ExampleMemory,
+    /// The words of a confirmed question, joined by spaces → its points (the last confirmed
+    /// wins; empty: out of scope).
+    exact: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// The words of a question as one key (case, accents and punctuation folded away).
+fn exact_key(question: &str) -> String {
+    text::words(capped(question)).join(" ")
+}
+
+/// Built memories of servers' confirmed examples, by a fingerprint of those examples; the few
+/// most recently built are kept.
 static SERVER_MEMORIES: Lazy<std::sync::Mutex<Vec<KeptMemory>>> = Lazy::new(|| std::sync::Mutex::new(Vec::new()));
 
 /// A built server memory and the fingerprint of its extra examples.
-type KeptMemory = (u64, std::sync::Arc<ExampleMemory>);
+type KeptMemory = (u64, std::sync::Arc<ServerMemory>);
 
 /// How many server memories are kept built.
 const KEPT_MEMORIES: usize = 8;
@@ -221,6 +236,11 @@ const KEPT_MEMORIES: usize = 8;
 /// built once per set of examples and kept, keyed by their content: a confirmation changes the
 /// key, so the next question searches a memory that includes it, and no write needs to tell
 /// this cache. Without extra examples this is [`search`].
+///
+/// The officers' word on a confirmed question itself is final: asked again (the same words,
+/// whatever the case, accents or punctuation), it gets the points they confirmed first, or is
+/// declined when they marked it out of scope. Other questions are only swayed by the new
+/// examples, in the fused vote: one example among thousands need not carry it.
 pub fn search_with_examples(question: &str, extra: &[Example]) -> SearchOutcome {
     if extra.is_empty() {
         return search(question);
@@ -233,10 +253,11 @@ pub fn search_with_examples(question: &str, extra: &[Example]) -> SearchOutcome 
         let kept = SERVER_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
         kept.iter().find(|(k, _)| *k == key).map(|(_, m)| m.clone())
     };
-    let memory = match found {
+    let server = match found {
         Some(m) => m,
         None => {
-            let m = std::sync::Arc::new(MEMORY.with_extra(extra));
+            let exact = extra.iter().map(|e| (exact_key(&e.text), e.points.clone())).filter(|(k, _)| !k.is_empty());
+            let m = std::sync::Arc::new(ServerMemory { memory: MEMORY.with_extra(extra), exact: exact.collect() });
             let mut kept = SERVER_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
             kept.retain(|(k, _)| *k != key);
             if kept.len() >= KEPT_MEMORIES {
@@ -246,30 +267,24 @@ pub fn search_with_examples(question: &str, extra: &[Example]) -> SearchOutcome 
             m
         }
     };
-    let mut out = search_with(question, &memory);
-    // The officers' word on this very question is final: asked again (the same words, whatever
-    // the case, accents or punctuation), it gets the points they confirmed first, or is
-    // declined when they marked it out of scope. One example among thousands only sways the
-    // fused vote; it need not carry it.
-    let asked = text::words(capped(question));
-    if let Some(ex) = extra.iter().rev().find(|e| !asked.is_empty() && text::words(capped(&e.text)) == asked) {
-        let topic = out.topic.clone();
-        if ex.points.is_empty() {
-            return SearchOutcome {
-                declined: true,
-                results: Vec::new(),
-                uncertain: false,
-                alternatives: Vec::new(),
-                topic,
-            };
-        }
-        let score = out.results.first().map_or(1.0, |h| h.score);
-        let mut results: Vec<Hit> = ex.points.iter().map(|p| Hit { id: p.clone(), score }).collect();
-        results.extend(out.results.into_iter().filter(|h| !ex.points.contains(&h.id)));
-        results.truncate(3.max(ex.points.len()));
-        out = SearchOutcome { declined: false, results, uncertain: false, alternatives: Vec::new(), topic: None };
+    let out = search_with(question, &server.memory);
+    let Some(points) = server.exact.get(&exact_key(question)) else {
+        return out;
+    };
+    if points.is_empty() {
+        return SearchOutcome {
+            declined: true,
+            results: Vec::new(),
+            uncertain: false,
+            alternatives: Vec::new(),
+            ..out
+        };
     }
-    out
+    let score = out.results.first().map_or(1.0, |h| h.score);
+    let mut results: Vec<Hit> = points.iter().map(|p| Hit { id: p.clone(), score }).collect();
+    results.extend(out.results.into_iter().filter(|h| !points.contains(&h.id)));
+    results.truncate(3.max(points.len()));
+    SearchOutcome { declined: false, results, uncertain: false, alternatives: Vec::new(), topic: None }
 }
 
 /// Suggestions while a question is being typed: the last word may be incomplete and is matched
