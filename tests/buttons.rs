@@ -180,8 +180,14 @@ async fn guideline(w: &mut World) {
         w.act(KARI, true, cmd("guideline", &[slug], vec![("point", OptionValue::String(point.into()))])).await;
     }
     let ask = |q: &str| cmd("guideline", &["ask"], vec![("question", OptionValue::String(q.into()))]);
-    w.act(KARI, true, ask("Kan eg bruke jobbmailen privat?")).await;
+    let o = w.act(KARI, true, ask("Kan eg bruke jobbmailen privat?")).await;
     w.act(KARI, false, ask("Eg får truslar på Facebook på grunn av jobben min")).await;
+    // A vote down puts the question in the officers' review, whose menus and buttons are pressed
+    // too (by the officer, on a copy of the database as it stood).
+    let down = button(message(&o), ":down");
+    w.press(KARI, true, &down, &[]).await;
+    let review = w.act(INGRID, true, cmd("guideline", &["review"], vec![])).await;
+    assert!(message(&review).components.iter().flatten().any(|c| c.custom_id().starts_with("gl:rv-points:")));
     // A page button of a long section.
     let first =
         w.seen.iter().find(|s| s.message.components.iter().flatten().any(|c| c.custom_id().starts_with("gl:page")));

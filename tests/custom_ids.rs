@@ -38,12 +38,16 @@ fn guideline_id() -> impl Strategy<Value = GuidelineId> {
     // Points in document order, as the answers list them.
     let subset = prop::sample::subsequence(points, 1..=MAX_POINTS);
     prop_oneof![
-        (prop::sample::select(sections), locale(), 0usize..1000)
+        (prop::sample::select(sections.clone()), locale(), 0usize..1000)
             .prop_map(|(section, locale, page)| GuidelineId::Page { section, locale, page }),
         (locale(), subset.clone()).prop_map(|(locale, points)| GuidelineId::Share { locale, points }),
         subset.prop_map(|points| GuidelineId::Official { points }),
         (0i64..i64::MAX, any::<bool>()).prop_map(|(question, up)| GuidelineId::Vote { question, up }),
         (0i64..i64::MAX).prop_map(|question| GuidelineId::Pick { question }),
+        (0i64..i64::MAX, prop::sample::select(sections))
+            .prop_map(|(question, section)| GuidelineId::ReviewPoints { question, section }),
+        (0i64..i64::MAX).prop_map(|question| GuidelineId::ReviewOutOfScope { question }),
+        (0i64..i64::MAX).prop_map(|question| GuidelineId::ReviewSkip { question }),
     ]
 }
 

@@ -94,6 +94,7 @@ async fn a_record_the_database_refuses_costs_only_itself() {
             question: text.into(),
             point_ids: vec!["3f".into()],
             declined: false,
+            guild_id: None,
         };
         // PostgreSQL refuses a NUL in text, and with it the whole batch's transaction.
         app.write_bookkeeping(&[

@@ -31,6 +31,7 @@ async fn candidate_examples_keep_question_and_point_once() {
                 point_ids: vec!["3e".into(), "3b".into()],
                 declined: false,
                 vote: 0,
+                guild_id: Some(7),
             }],
         )
         .await
@@ -57,6 +58,83 @@ async fn candidate_examples_keep_question_and_point_once() {
 }
 
 #[tokio::test]
+async fn reviewed_questions_are_kept_per_server_and_leave_the_queue() {
+    for db in dbs::all().await {
+        let s = &db.store;
+        // A Discord id above i64::MAX comes back as it went in.
+        let guild = u64::MAX - 41;
+        let asked = |id: i64, question: &str, declined: bool, guild_id: Option<u64>| AskedQuestion {
+            id,
+            asked_at: id,
+            locale: "nn".into(),
+            question: question.into(),
+            point_ids: if declined { vec![] } else { vec!["2d".into()] },
+            declined,
+            vote: 0,
+            guild_id,
+        };
+        let (picked, declined, in_dm, elsewhere, fine) = (
+            new_question_id(1_000),
+            new_question_id(2_000),
+            new_question_id(3_000),
+            new_question_id(4_000),
+            new_question_id(5_000),
+        );
+        s.write_records(
+            &[],
+            &[
+                asked(picked, "Kan eg nemne ein brukar med namn?", false, Some(guild)),
+                asked(declined, "Når kjem lønna?", true, Some(guild)),
+                asked(in_dm, "Kva er ein hashtag?", true, None),
+                asked(elsewhere, "Eit anna spørsmål", true, Some(7)),
+                asked(fine, "Kan eg slette kommentarar?", false, Some(guild)),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.question(picked).await.unwrap().unwrap().guild_id, Some(guild), "{}", db.label);
+        assert_eq!(s.question(in_dm).await.unwrap().unwrap().guild_id, None);
+        assert!(s.record_candidate(picked, "1.4", 6_000).await.unwrap());
+        // Newest first: the DM question (every server's), the declined one, the picked one; the
+        // answered and unvoted one and another server's are not in this server's queue.
+        assert_eq!(s.review_count(guild, None).await.unwrap(), 3, "{}", db.label);
+        assert_eq!(s.review_count(guild, Some(in_dm)).await.unwrap(), 2);
+        let first = s.review_next(guild, None).await.unwrap().unwrap();
+        assert_eq!(first.question.id, in_dm, "{}", db.label);
+        let next = s.review_next(guild, Some(declined)).await.unwrap().unwrap();
+        assert_eq!((next.question.id, next.chosen.clone()), (picked, vec!["1.4".to_string()]));
+        // Past the oldest, the queue starts again from the newest.
+        assert_eq!(s.review_next(guild, Some(picked)).await.unwrap().unwrap().question.id, in_dm);
+
+        let mut tx = s.begin().await.unwrap();
+        assert!(tx.confirm_example(guild, picked, &["1.4".into(), "2i".into()], 7_000).await.unwrap());
+        assert!(tx.confirm_example(guild, declined, &[], 7_000).await.unwrap());
+        assert!(!tx.confirm_example(guild, 12_345, &["1.4".into()], 7_000).await.unwrap(), "not logged");
+        tx.commit().await.unwrap();
+        // A second review of the same question replaces the first.
+        let mut tx = s.begin().await.unwrap();
+        tx.confirm_example(guild, picked, &["2i".into()], 8_000).await.unwrap();
+        tx.commit().await.unwrap();
+        let kept = s.confirmed_examples(guild).await.unwrap();
+        let got: Vec<(i64, &str, Vec<String>)> =
+            kept.iter().map(|e| (e.question_id, e.question.as_str(), e.point_ids.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                (picked, "Kan eg nemne ein brukar med namn?", vec!["2i".to_string()]),
+                (declined, "Når kjem lønna?", vec![])
+            ],
+            "{}",
+            db.label
+        );
+        assert!(s.confirmed_examples(7).await.unwrap().is_empty(), "per server");
+        assert_eq!(s.review_count(guild, None).await.unwrap(), 1);
+        assert_eq!(s.review_count(7, None).await.unwrap(), 2, "the other server still sees its own and the DM's");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn questions_votes_and_gaps_round_trip() {
     for db in dbs::all().await {
         let s = &db.store;
@@ -73,6 +151,7 @@ async fn questions_votes_and_gaps_round_trip() {
                 point_ids: point_ids.to_vec(),
                 declined,
                 vote: 0,
+                guild_id: None,
             };
         s.write_records(
             &[(12, somebot::i18n::Locale::En, 1_000)],

@@ -114,6 +114,7 @@ mod tests {
             question: format!("spørsmål {id}"),
             point_ids: vec!["3f".into()],
             declined: false,
+            guild_id: None,
         }
     }
 

@@ -143,7 +143,7 @@ impl App {
         for b in after {
             match b {
                 Bookkeeping::RememberLocale { user_id, locale } => locales.push((*user_id, *locale, now)),
-                Bookkeeping::RecordQuestion { id, asked_at, locale, question, point_ids, declined } => {
+                Bookkeeping::RecordQuestion { id, asked_at, locale, question, point_ids, declined, guild_id } => {
                     questions.push(crate::store::questions::AskedQuestion {
                         id: *id,
                         asked_at: *asked_at,
@@ -152,6 +152,7 @@ impl App {
                         point_ids: point_ids.clone(),
                         declined: *declined,
                         vote: 0,
+                        guild_id: *guild_id,
                     })
                 }
             }

@@ -153,17 +153,7 @@ pub(super) async fn to_officers(
     Ok(effects)
 }
 
-/// Whether a user is a communications officer of the request's server (from the member
-/// directory, which also works for clicks in a DM, where Discord sends no roles).
-pub(crate) async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> HandlerResult<bool> {
-    let Some(role) = OrgSettings::load(cx.store, guild).await?.communications_role else {
-        return Ok(false);
-    };
-    if actor.guild_id == Some(guild) && actor.role_ids.contains(&role) {
-        return Ok(true);
-    }
-    Ok(cx.store.member(guild, actor.user_id).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
-}
+pub(crate) use crate::org::is_officer;
 
 /// When the request reached the people who hold it now: its submission for the head, the
 /// head's clearance or the escalation for the officers.

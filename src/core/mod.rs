@@ -161,7 +161,16 @@ pub enum Bookkeeping {
     RememberLocale { user_id: u64, locale: Locale },
     /// A `/guideline ask` question and what it was answered with; `id` is already on the
     /// answer's feedback buttons.
-    RecordQuestion { id: i64, asked_at: i64, locale: Locale, question: String, point_ids: Vec<String>, declined: bool },
+    RecordQuestion {
+        id: i64,
+        asked_at: i64,
+        locale: Locale,
+        question: String,
+        point_ids: Vec<String>,
+        declined: bool,
+        /// The server it was asked in (`None` in a direct message).
+        guild_id: Option<u64>,
+    },
 }
 
 /// The core's answer to one input.

@@ -1,5 +1,5 @@
 //! The `/guideline` command: one subcommand per section (its point autocompleted), `ask`
-//! and `unanswered`.
+//! `unanswered` and `review` (the communications officers teach the answers).
 
 use crate::core::commands::{subcommand, CommandSpec, OptionKind, OptionSpec};
 use crate::guideline::GuidelineDoc;
@@ -35,6 +35,7 @@ pub fn commands() -> Vec<CommandSpec> {
     question.max_length = Some(MAX_QUESTION);
     options.push(subcommand("ask", "cmd.guideline.ask.description", vec![question]));
     options.push(subcommand("unanswered", "cmd.guideline.unanswered", Vec::new()));
+    options.push(subcommand("review", "cmd.guideline.review", Vec::new()));
     vec![CommandSpec {
         name: "guideline",
         description_key: "cmd.guideline.description".into(),

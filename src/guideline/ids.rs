@@ -18,6 +18,13 @@ pub enum GuidelineId {
     /// The "did you mean" menu of an uncertain answer: `gl:pick:<question>`; the chosen point
     /// comes as the menu's value.
     Pick { question: i64 },
+    /// `/guideline review`: the points of one section that answer the question under review
+    /// (a menu; the points come as its values): `gl:rv-points:<question>:<section>`.
+    ReviewPoints { question: i64, section: String },
+    /// `/guideline review`: the question is out of scope: `gl:rv-out:<question>`.
+    ReviewOutOfScope { question: i64 },
+    /// `/guideline review`: on to the next question: `gl:rv-skip:<question>`.
+    ReviewSkip { question: i64 },
 }
 
 fn locale(code: &str) -> Option<Locale> {
@@ -86,6 +93,19 @@ impl CustomId for GuidelineId {
                 let [question] = fields::<1>(rest, "pick")?;
                 Some(GuidelineId::Pick { question: question.parse().ok()? })
             }
+            "rv-points" => {
+                let [question, section] = fields::<2>(rest, "rv-points")?;
+                GuidelineDoc::official().section(&section)?;
+                Some(GuidelineId::ReviewPoints { question: question.parse().ok()?, section })
+            }
+            "rv-out" => {
+                let [question] = fields::<1>(rest, "rv-out")?;
+                Some(GuidelineId::ReviewOutOfScope { question: question.parse().ok()? })
+            }
+            "rv-skip" => {
+                let [question] = fields::<1>(rest, "rv-skip")?;
+                Some(GuidelineId::ReviewSkip { question: question.parse().ok()? })
+            }
             _ => None,
         }
     }
@@ -99,6 +119,9 @@ impl CustomId for GuidelineId {
                 format!("gl:vote:{question}:{}", if *up { "up" } else { "down" })
             }
             GuidelineId::Pick { question } => format!("gl:pick:{question}"),
+            GuidelineId::ReviewPoints { question, section } => format!("gl:rv-points:{question}:{section}"),
+            GuidelineId::ReviewOutOfScope { question } => format!("gl:rv-out:{question}"),
+            GuidelineId::ReviewSkip { question } => format!("gl:rv-skip:{question}"),
         }
     }
 }

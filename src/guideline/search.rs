@@ -206,6 +206,87 @@ pub fn search_with(question: &str, memory: &ExampleMemory) -> SearchOutcome {
     search_calibrated(question, memory, &CALIBRATION)
 }
 
+/// A server's memory: the built-in one with its confirmed examples, and those examples by
+/// their words (see [`search_with_examples`]).
+#[derive(Debug)]
+struct ServerMemory {
+    memory: ExampleMemory,
+    /// The words of a confirmed question, joined by spaces → its points (the last confirmed
+    /// wins; empty: out of scope).
+    exact: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// The words of a question as one key (case, accents and punctuation folded away).
+fn exact_key(question: &str) -> String {
+    text::words(capped(question)).join(" ")
+}
+
+/// Built memories of servers' confirmed examples, by a fingerprint of those examples; the few
+/// most recently built are kept.
+static SERVER_MEMORIES: Lazy<std::sync::Mutex<Vec<KeptMemory>>> = Lazy::new(|| std::sync::Mutex::new(Vec::new()));
+
+/// A built server memory and the fingerprint of its extra examples.
+type KeptMemory = (u64, std::sync::Arc<ServerMemory>);
+
+/// How many server memories are kept built.
+const KEPT_MEMORIES: usize = 8;
+
+/// Finds the points that answer `question` with the built-in memory plus `extra` examples (a
+/// server's questions its officers confirmed in `/guideline review`). The extended memory is
+/// built once per set of examples and kept, keyed by their content: a confirmation changes the
+/// key, so the next question searches a memory that includes it, and no write needs to tell
+/// this cache. Without extra examples this is [`search`].
+///
+/// The officers' word on a confirmed question itself is final: asked again (the same words,
+/// whatever the case, accents or punctuation), it gets the points they confirmed first, or is
+/// declined when they marked it out of scope. Other questions are only swayed by the new
+/// examples, in the fused vote: one example among thousands need not carry it.
+pub fn search_with_examples(question: &str, extra: &[Example]) -> SearchOutcome {
+    if extra.is_empty() {
+        return search(question);
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    extra.hash(&mut h);
+    let key = h.finish();
+    let found = {
+        let kept = SERVER_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter().find(|(k, _)| *k == key).map(|(_, m)| m.clone())
+    };
+    let server = match found {
+        Some(m) => m,
+        None => {
+            let exact = extra.iter().map(|e| (exact_key(&e.text), e.points.clone())).filter(|(k, _)| !k.is_empty());
+            let m = std::sync::Arc::new(ServerMemory { memory: MEMORY.with_extra(extra), exact: exact.collect() });
+            let mut kept = SERVER_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+            kept.retain(|(k, _)| *k != key);
+            if kept.len() >= KEPT_MEMORIES {
+                kept.remove(0);
+            }
+            kept.push((key, m.clone()));
+            m
+        }
+    };
+    let out = search_with(question, &server.memory);
+    let Some(points) = server.exact.get(&exact_key(question)) else {
+        return out;
+    };
+    if points.is_empty() {
+        return SearchOutcome {
+            declined: true,
+            results: Vec::new(),
+            uncertain: false,
+            alternatives: Vec::new(),
+            ..out
+        };
+    }
+    let score = out.results.first().map_or(1.0, |h| h.score);
+    let mut results: Vec<Hit> = points.iter().map(|p| Hit { id: p.clone(), score }).collect();
+    results.extend(out.results.into_iter().filter(|h| !points.contains(&h.id)));
+    results.truncate(3.max(points.len()));
+    SearchOutcome { declined: false, results, uncertain: false, alternatives: Vec::new(), topic: None }
+}
+
 /// Suggestions while a question is being typed: the last word may be incomplete and is matched
 /// as a prefix. Never declines; returns at most `limit` points, best first (concept engine
 /// only: a half-typed question has too few letters for the example memory).
@@ -328,6 +409,33 @@ mod tests {
         }
         // Numbers that are not point ids are just numbers.
         assert!(search("17. mai 2.5 4b").declined);
+    }
+
+    #[test]
+    fn a_servers_examples_join_its_memory_and_a_change_is_seen_at_once() {
+        let q = "Kan eg bruke namnet til ein brukar i eit innlegg?";
+        assert_eq!(search_with_examples(q, &[]), search(q));
+        let first = |extra: &[Example]| search_with_examples(q, extra).results.first().map(|h| h.id.clone());
+        let before = first(&[]).expect("answered");
+        let taught = if before == "1.4" { "2i" } else { "1.4" };
+        let mut extra = vec![Example::answered_by(q, &[taught])];
+        assert_eq!(first(&extra).as_deref(), Some(taught));
+        // The same set again is served from the kept memory, with the same answer.
+        assert_eq!(first(&extra).as_deref(), Some(taught));
+        // The officers change their mind: the new set is a new memory, not the kept one.
+        let other = if taught == "2i" { "1.4" } else { "2i" };
+        extra[0] = Example::answered_by(q, &[other]);
+        assert_eq!(first(&extra).as_deref(), Some(other));
+        // Marked out of scope, it is declined.
+        extra[0] = Example::out_of_scope(q, None);
+        assert!(search_with_examples(q, &extra).declined);
+        // Another server's set does not leak into the built-in search.
+        assert_eq!(first(&[]), Some(before));
+        // A question like the taught one, in other words, is swayed by it through the memory.
+        let like = "Kan eg skrive namnet til ein brukar i eit innlegg på Facebook?";
+        let top = |extra: &[Example]| search_with_examples(like, extra).results[0].id.clone();
+        assert_ne!(top(&[]), "1.4");
+        assert_eq!(top(&[Example::answered_by(q, &["1.4"])]), "1.4");
     }
 
     #[test]

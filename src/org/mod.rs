@@ -9,7 +9,7 @@ use crate::i18n::{t, Locale};
 use crate::store::Store;
 
 /// Setting key: the role of the communications officers.
-pub const COMMUNICATIONS_ROLE: &str = "communications_role";
+pub use crate::store::directory::COMMUNICATIONS_ROLE;
 /// Setting key: the channel where channel requests are reviewed.
 pub const REVIEW_CHANNEL: &str = "review_channel";
 
@@ -29,6 +29,13 @@ impl OrgSettings {
             review_channel: id(store.setting(guild_id, REVIEW_CHANNEL).await?),
         })
     }
+}
+
+/// Whether a user is a communications officer of a server: holds its communications role (from
+/// the member directory, which also works for clicks in a DM, where Discord sends no roles).
+pub async fn is_officer(cx: &Ctx<'_>, guild: u64, actor: &Actor) -> HandlerResult<bool> {
+    let here: &[u64] = if actor.guild_id == Some(guild) { &actor.role_ids } else { &[] };
+    Ok(cx.store.is_officer(guild, actor.user_id, here).await?)
 }
 
 /// Checks that the actor may change the setup: in a server, with Manage Server.

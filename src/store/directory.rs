@@ -296,3 +296,22 @@ impl super::tx::Tx {
         Ok(())
     }
 }
+
+/// Setting key: the role of the communications officers (set with `/setup`, see `org`).
+pub const COMMUNICATIONS_ROLE: &str = "communications_role";
+
+impl Store {
+    /// Whether `user` is a communications officer of `guild`: holds its communications role,
+    /// by `roles_here` (the roles Discord sent with an input from that server; empty
+    /// otherwise) or by the member directory (which also works for clicks in a DM, where
+    /// Discord sends no roles).
+    pub async fn is_officer(&self, guild: u64, user: u64, roles_here: &[u64]) -> sqlx::Result<bool> {
+        let Some(role) = self.setting(guild, COMMUNICATIONS_ROLE).await?.and_then(|s| s.parse::<u64>().ok()) else {
+            return Ok(false);
+        };
+        if roles_here.contains(&role) {
+            return Ok(true);
+        }
+        Ok(self.member(guild, user).await?.is_some_and(|m| m.present && m.roles.contains(&role)))
+    }
+}

@@ -29,11 +29,16 @@ pub struct AskedQuestion {
     pub point_ids: Vec<String>,
     pub declined: bool,
     pub vote: i64,
+    /// The server it was asked in; `None` in a direct message.
+    pub guild_id: Option<u64>,
 }
 
-type Row = (i64, i64, String, String, String, i64, i64);
+pub(super) type Row = (i64, i64, String, String, String, i64, i64, Option<i64>);
 
-fn from_row(r: Row) -> AskedQuestion {
+/// The columns of a [`Row`].
+pub(super) const COLUMNS: &str = "id, asked_at, locale, question, point_ids, declined, vote, guild_id";
+
+pub(super) fn from_row(r: Row) -> AskedQuestion {
     AskedQuestion {
         id: r.0,
         asked_at: r.1,
@@ -42,6 +47,7 @@ fn from_row(r: Row) -> AskedQuestion {
         point_ids: r.4.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
         declined: r.5 != 0,
         vote: r.6,
+        guild_id: r.7.map(super::id::from_db),
     }
 }
 
@@ -61,8 +67,8 @@ impl Store {
         }
         for q in questions {
             sqlx::query(
-                "INSERT INTO guideline_questions (id, asked_at, locale, question, point_ids, declined, vote) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO guideline_questions (id, asked_at, locale, question, point_ids, declined, vote, guild_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (id) DO NOTHING",
             )
             .bind(q.id)
             .bind(q.asked_at)
@@ -70,6 +76,7 @@ impl Store {
             .bind(&q.question)
             .bind(q.point_ids.join(","))
             .bind(i64::from(q.declined))
+            .bind(q.guild_id.map(super::id::to_db))
             .execute(&mut *tx)
             .await?;
         }
@@ -92,23 +99,19 @@ impl Store {
 
     /// One question by id.
     pub async fn question(&self, id: i64) -> sqlx::Result<Option<AskedQuestion>> {
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT id, asked_at, locale, question, point_ids, declined, vote \
-             FROM guideline_questions WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM guideline_questions WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row.map(from_row))
     }
 
     /// Questions that were declined or voted down, newest first.
     pub async fn question_gaps(&self, limit: i64) -> sqlx::Result<Vec<AskedQuestion>> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, asked_at, locale, question, point_ids, declined, vote \
-             FROM guideline_questions WHERE declined = 1 OR vote < 0 \
-             ORDER BY asked_at DESC, id DESC LIMIT $1",
-        )
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM guideline_questions WHERE declined = 1 OR vote < 0 \
+             ORDER BY asked_at DESC, id DESC LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;

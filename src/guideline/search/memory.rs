@@ -19,7 +19,7 @@ use super::text::words;
 use crate::guideline::GuidelineDoc;
 
 /// A labelled question: the points that answer it, or none (out of scope) and whom to ask.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Example {
     pub text: String,
     /// Ids of the points that answer it (`1.4`, `3h`); empty for an out-of-scope question.
