@@ -128,14 +128,6 @@ async fn reviewed_questions_are_kept_per_server_and_leave_the_queue() {
             db.label
         );
         assert!(s.confirmed_examples(7).await.unwrap().is_empty(), "per server");
-        // Read examples are kept for a while (a question needs no read); a review committed in
-        // this process is seen at once once it is forgotten.
-        let mut tx = s.begin().await.unwrap();
-        tx.confirm_example(guild, picked, &["1.4".into()], 9_000).await.unwrap();
-        tx.commit().await.unwrap();
-        assert_eq!(s.confirmed_examples(guild).await.unwrap()[0].point_ids, ["2i"], "kept from the last read");
-        s.forget_examples(guild);
-        assert_eq!(s.confirmed_examples(guild).await.unwrap()[0].point_ids, ["1.4"], "{}", db.label);
         assert_eq!(s.review_count(guild, None).await.unwrap(), 1);
         assert_eq!(s.review_count(7, None).await.unwrap(), 2, "the other server still sees its own and the DM's");
         db.cleanup().await;

@@ -538,9 +538,7 @@ async fn confirm(cx: &Ctx<'_>, actor: &Actor, guild: u64, qid: i64, points: Vec<
     let mut step = cx.step().await?;
     let now = step.now();
     step.tx.confirm_example(guild, qid, &points, now).await?;
-    let outcome = step.commit(Outcome::reply(Reply::Update(next))).await?;
-    cx.store.forget_examples(guild);
-    Ok(outcome)
+    step.commit(Outcome::reply(Reply::Update(next))).await
 }
 
 /// Buttons on guideline answers.

@@ -105,44 +105,9 @@ fn split_points(s: &str) -> Vec<String> {
     s.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect()
 }
 
-/// How long a server's confirmed examples, once read, are used without reading them again. A
-/// review in this process is seen at once ([`Store::forget_examples`]); one made by another
-/// process sharing the database, within this long.
-pub const EXAMPLES_FRESH: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Each server's confirmed examples as this process last read them: every `/guideline ask` in a
-/// server needs them, and a read per question queued on the database under load.
-#[derive(Debug, Default)]
-pub(crate) struct ExampleCache(
-    std::sync::Mutex<std::collections::HashMap<u64, (std::time::Instant, Vec<ConfirmedExample>)>>,
-);
-
 impl Store {
-    /// The examples the officers of `guild` confirmed, oldest first (read at most every
-    /// [`EXAMPLES_FRESH`]).
+    /// The examples the officers of `guild` confirmed, oldest first.
     pub async fn confirmed_examples(&self, guild: u64) -> sqlx::Result<Vec<ConfirmedExample>> {
-        if let Ok(cache) = self.examples.0.lock() {
-            if let Some((at, examples)) = cache.get(&guild) {
-                if at.elapsed() < EXAMPLES_FRESH {
-                    return Ok(examples.clone());
-                }
-            }
-        }
-        let examples = self.read_confirmed_examples(guild).await?;
-        if let Ok(mut cache) = self.examples.0.lock() {
-            cache.insert(guild, (std::time::Instant::now(), examples.clone()));
-        }
-        Ok(examples)
-    }
-
-    /// A review of `guild` was committed: its examples are read again at the next question.
-    pub fn forget_examples(&self, guild: u64) {
-        if let Ok(mut cache) = self.examples.0.lock() {
-            cache.remove(&guild);
-        }
-    }
-
-    async fn read_confirmed_examples(&self, guild: u64) -> sqlx::Result<Vec<ConfirmedExample>> {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT question_id, locale, question, point_ids FROM guideline_examples WHERE guild_id = $1 ORDER BY id",
         )

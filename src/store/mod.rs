@@ -49,9 +49,6 @@ pub struct Store {
     locales: std::sync::Arc<directory::LocaleCache>,
     /// Write failures injected by fault tests (see [`Store::fail_write`]).
     faults: std::sync::Arc<tx::Faults>,
-    /// Each server's confirmed examples as this process last read them (see
-    /// [`Store::confirmed_examples`]).
-    examples: std::sync::Arc<examples::ExampleCache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -100,13 +97,7 @@ impl Store {
             .connect_with(options)
             .await
             .context("could not connect to the database")?;
-        Ok(Store {
-            pool,
-            backend,
-            locales: Default::default(),
-            faults: Default::default(),
-            examples: Default::default(),
-        })
+        Ok(Store { pool, backend, locales: Default::default(), faults: Default::default() })
     }
 
     /// Connects and applies pending migrations.
