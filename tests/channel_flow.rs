@@ -94,6 +94,14 @@ impl World {
     }
 
     /// Messages delivered to a user since the last call.
+    /// Presses a decision button that asks for a reason, and gives it in the form.
+    async fn decide_with_reason(&self, who: u64, message: &Message, decision: &str, reason: &str) -> Outcome {
+        let o = self.press(who, &button(message, decision)).await;
+        let Reply::Modal(modal) = &o.reply else { panic!("{decision}: a reason form, got {:?}", o.reply) };
+        let fields = vec![("reason".into(), reason.into())];
+        self.act(who, false, Input::ModalSubmit { custom_id: modal.custom_id.clone(), fields }).await
+    }
+
     fn take_dms(&self, user: u64) -> Vec<Message> {
         self.out.take_dms(user)
     }
@@ -106,18 +114,21 @@ impl World {
 }
 
 /// Walks a request from `/new-channel` to the summary; returns its id.
+/// `/new-channel`, as typed.
+fn new_channel() -> Input {
+    Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] })
+}
+
+/// The request id in the custom ids of a request's first question.
+fn request_id(first: &Message) -> i64 {
+    first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap()
+}
+
 async fn fill_in(w: &World) -> i64 {
-    let o = w
-        .act(
-            KARI,
-            true,
-            Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-        )
-        .await;
+    let o = w.act(KARI, true, new_channel()).await;
     assert!(message(&o).ephemeral);
     let first = w.take_dms(KARI).pop().expect("the first question comes by DM");
-    let id: i64 =
-        first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+    let id = request_id(&first);
     let o = w
         .act(KARI, false, Input::Component { custom_id: format!("nc:{id}:choose"), values: vec!["facebook".into()] })
         .await;
@@ -264,17 +275,10 @@ async fn a_request_goes_from_the_first_question_to_the_register() {
 async fn a_conversation_survives_a_restart_and_can_be_resumed() {
     for db in dbs::all().await {
         let w = World::new(db.store.clone()).await;
-        let o = w
-            .act(
-                KARI,
-                true,
-                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-            )
-            .await;
+        let o = w.act(KARI, true, new_channel()).await;
         assert!(message(&o).ephemeral);
         let first = w.take_dms(KARI).pop().unwrap();
-        let id: i64 =
-            first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+        let id = request_id(&first);
         w.act(KARI, false, Input::Component { custom_id: format!("nc:{id}:choose"), values: vec!["instagram".into()] })
             .await;
         w.dm(KARI, "Ungdomsklubben").await;
@@ -288,13 +292,7 @@ async fn a_conversation_survives_a_restart_and_can_be_resumed() {
         let o = w2.dm(KARI, "Volda ungdomsklubb").await;
         assert!(text(message(&o)).contains("1.1"), "the next question is the purpose (1.1): {:?}", message(&o));
         // /new-channel offers to resume instead of starting a second request.
-        let o = w2
-            .act(
-                KARI,
-                true,
-                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-            )
-            .await;
+        let o = w2.act(KARI, true, new_channel()).await;
         let m = message(&o);
         // The step is named as the summary names it, never by its id in the script.
         let offer = text(m);
@@ -317,12 +315,7 @@ async fn a_conversation_survives_a_restart_and_can_be_resumed() {
 async fn idle_conversations_are_reminded_once_then_expire() {
     for db in dbs::all().await {
         let w = World::new(db.store.clone()).await;
-        w.act(
-            KARI,
-            true,
-            Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-        )
-        .await;
+        w.act(KARI, true, new_channel()).await;
         w.take_dms(KARI);
         w.tick(23 * HOUR).await;
         assert!(w.take_dms(KARI).is_empty(), "no reminder before 24 h");
@@ -444,13 +437,7 @@ impl Deliverer for ClosedDms {
 async fn closed_dms_are_explained_and_the_request_is_kept() {
     let db = dbs::sqlite().await;
     let w = World::new(db.store.clone()).await;
-    let o = w
-        .app
-        .handle(
-            &actor(KARI, true),
-            Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-        )
-        .await;
+    let o = w.app.handle(&actor(KARI, true), new_channel()).await;
     let delivered = w.app.deliver_ids(&ClosedDms, &o.queued).await;
     let hook = delivered.into_iter().find_map(|d| d.hook_outcome).expect("the failure is answered");
     let m = message(&hook);
@@ -472,19 +459,12 @@ async fn every_request_step_is_written_whole_or_not_at_all() {
     for db in dbs::all().await {
         let w = World::new(db.store.clone()).await;
         let s = &w.app.store;
-        let start = || {
-            w.act(
-                KARI,
-                true,
-                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-            )
-        };
+        let start = || w.act(KARI, true, new_channel());
         let (o, writes) = whole_or_nothing(s, "start", start).await;
         assert!(writes >= 4, "the request, its timers and the first question: {writes}");
         assert_eq!(o.queued.len(), 1, "the first question is queued with the request");
         let first = w.take_dms(KARI).pop().expect("the first question comes by DM");
-        let id: i64 =
-            first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+        let id = request_id(&first);
         let choose = || {
             w.act(
                 KARI,
@@ -542,17 +522,7 @@ async fn a_declined_request_says_what_to_do_next() {
         let id = fill_in(&w).await;
         w.press(KARI, &format!("nc:{id}:submit")).await;
         let to_head = w.take_dms(OLA).pop().expect("the head is asked");
-        let o = w.press(OLA, &button(&to_head, "head-decline")).await;
-        let Reply::Modal(modal) = &o.reply else { panic!("a reason form") };
-        w.act(
-            OLA,
-            false,
-            Input::ModalSubmit {
-                custom_id: modal.custom_id.clone(),
-                fields: vec![("reason".into(), "Vi har alt ein kanal for dette.".into())],
-            },
-        )
-        .await;
+        w.decide_with_reason(OLA, &to_head, "head-decline", "Vi har alt ein kanal for dette.").await;
         let told = w.take_dms(KARI);
         let t = told.iter().map(text).collect::<Vec<_>>().join("\n");
         assert!(t.contains("Vi har alt ein kanal for dette."), "{t}");
@@ -566,17 +536,10 @@ async fn a_declined_request_says_what_to_do_next() {
 async fn cancel_asks_first() {
     for db in dbs::all().await {
         let w = World::new(db.store.clone()).await;
-        let o = w
-            .act(
-                KARI,
-                true,
-                Input::Command(CommandInput { name: "new-channel".into(), subcommand: vec![], options: vec![] }),
-            )
-            .await;
+        let o = w.act(KARI, true, new_channel()).await;
         assert!(message(&o).ephemeral);
         let first = w.take_dms(KARI).pop().unwrap();
-        let id: i64 =
-            first.components.iter().flatten().next().unwrap().custom_id().split(':').nth(1).unwrap().parse().unwrap();
+        let id = request_id(&first);
         let o = w.press(KARI, &format!("nc:{id}:cancel")).await;
         let ask = message(&o);
         assert!(ask.ephemeral && text(ask).contains("Vil du avbryte"), "{}", text(ask));
@@ -596,17 +559,7 @@ async fn the_head_asks_for_changes_and_sees_what_changed() {
         let id = fill_in(&w).await;
         w.press(KARI, &format!("nc:{id}:submit")).await;
         let to_head = w.take_dms(OLA).pop().expect("the head is asked");
-        let o = w.press(OLA, &button(&to_head, "head-changes")).await;
-        let Reply::Modal(modal) = &o.reply else { panic!("a reason form") };
-        w.act(
-            OLA,
-            false,
-            Input::ModalSubmit {
-                custom_id: modal.custom_id.clone(),
-                fields: vec![("reason".into(), "Skriv tydelegare kva målet er.".into())],
-            },
-        )
-        .await;
+        w.decide_with_reason(OLA, &to_head, "head-changes", "Skriv tydelegare kva målet er.").await;
         assert_eq!(db.store.channel_request(id).await.unwrap().unwrap().status, "changes_requested", "{}", db.label);
         let to_kari = w.take_dms(KARI);
         assert!(to_kari.iter().any(|m| text(m).contains("Skriv tydelegare kva målet er.")));

@@ -28,6 +28,18 @@ const START: i64 = 1_795_392_000_000 + 9 * HOUR;
 const SECRET: &str = "Han skreiv at han veit kvar eg bur";
 const EVIDENCE: &[u8] = b"skjermbilete-bytes: trugsmal i kommentarfeltet";
 
+/// The screenshot attached to `/report-threat`, already downloaded.
+fn evidence() -> OptionValue {
+    OptionValue::Attachment {
+        id: 1,
+        filename: "skjermbilete.png".into(),
+        content_type: Some("image/png".into()),
+        size: EVIDENCE.len() as u64,
+        url: "https://cdn.invalid/x".into(),
+        data: Some(EVIDENCE.to_vec()),
+    }
+}
+
 struct World {
     app: App,
     clock: ManualClock,
@@ -122,15 +134,7 @@ impl World {
 
     /// `/report-threat` with evidence, the form and the preview; returns the id and preview.
     async fn draft(&self) -> (i64, Message) {
-        let evidence = OptionValue::Attachment {
-            id: 1,
-            filename: "skjermbilete.png".into(),
-            content_type: Some("image/png".into()),
-            size: EVIDENCE.len() as u64,
-            url: "https://cdn.invalid/x".into(),
-            data: Some(EVIDENCE.to_vec()),
-        };
-        let o = self.act(KARI, true, cmd("report-threat", &[], vec![("evidence", evidence)])).await;
+        let o = self.act(KARI, true, cmd("report-threat", &[], vec![("evidence", evidence())])).await;
         let m = message(&o).clone();
         assert!(m.ephemeral);
         let first = text(&m);
@@ -533,14 +537,6 @@ async fn every_report_step_is_written_whole_or_not_at_all() {
     for db in dbs::all().await {
         let w = World::new(db.store.clone(), true).await;
         let s = &w.app.store;
-        let evidence = || OptionValue::Attachment {
-            id: 1,
-            filename: "skjermbilete.png".into(),
-            content_type: Some("image/png".into()),
-            size: EVIDENCE.len() as u64,
-            url: "https://cdn.invalid/x".into(),
-            data: Some(EVIDENCE.to_vec()),
-        };
         let (o, writes) = whole_or_nothing(s, "open a draft", || {
             w.act(KARI, true, cmd("report-threat", &[], vec![("evidence", evidence())]))
         })
