@@ -3,8 +3,12 @@
 //! the core, the store and the context, never the app or an adapter; features depend on each
 //! other only downwards (guideline and org below channel_request and threat_report).
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use common::sources;
 
 /// The layer of a source file, by its path under `src/`.
 fn layer(path: &Path) -> &'static str {
@@ -69,17 +73,6 @@ const APP: [&str; 14] = [
     "app",
 ];
 const ALL: [&str; 0] = [];
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            sources(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
-}
 
 /// The crate modules a file names (`crate::x` and `crate::{x, y}`), outside comments.
 fn named(text: &str) -> BTreeSet<String> {

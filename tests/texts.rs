@@ -3,21 +3,14 @@
 //! test would know). Reads every source file under src/ and takes each string literal that
 //! looks like a key of the catalogue (a namespace of prompts/messages, a dot, a name).
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use common::sources;
 
 use somebot::i18n::{catalogue, Locale};
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            sources(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
-}
 
 /// The string literals of a source file (plain "..." ones; raw strings hold no keys here).
 fn literals(src: &str) -> Vec<String> {

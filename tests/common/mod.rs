@@ -146,3 +146,15 @@ where
     }
     panic!("{label}: the step never succeeded");
 }
+
+/// Every Rust source file under `dir`, into `out` (tests that read the crate's own code).
+pub fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
